@@ -1,0 +1,114 @@
+"""API endpoints: thin, each declaring its action per method, calling services and selectors."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular.utils import extend_schema
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accord.api import serializers as s
+from accord.partnership import selectors, services
+from accord.partnership.permissions import Action
+
+
+def _page(view: APIView, request: Request, queryset: Any, serializer: type[Any]) -> Response:
+    paginator = view.paginator  # type: ignore[attr-defined]
+    page = paginator.paginate_queryset(queryset, request, view=view)
+    return paginator.get_paginated_response(serializer(page, many=True).data)  # type: ignore[no-any-return]
+
+
+class Paginated(APIView):
+    @property
+    def paginator(self) -> Any:
+        from rest_framework.pagination import LimitOffsetPagination
+
+        if not hasattr(self, "_paginator"):
+            self._paginator = LimitOffsetPagination()
+        return self._paginator
+
+
+class MeView(APIView):
+    required_actions = {"GET": Action.AGENCY_VIEW}
+
+    @extend_schema(responses=s.MeOut, summary="Who the caller is: user or agency system")
+    def get(self, request: Request) -> Response:
+        return Response(s.MeOut(request.user).data)
+
+
+class AgencyListView(Paginated):
+    required_actions = {"GET": Action.AGENCY_VIEW, "POST": Action.AGENCY_MANAGE}
+
+    @extend_schema(responses=s.AgencyOut(many=True), summary="Agencies in your partnership")
+    def get(self, request: Request) -> Response:
+        return _page(self, request, selectors.agencies_for(actor=request.user), s.AgencyOut)  # type: ignore[arg-type]
+
+    @extend_schema(request=s.AgencyIn, responses={201: s.AgencyOut}, summary="Add an agency")
+    def post(self, request: Request) -> Response:
+        data = s.AgencyIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        agency = services.agency_create(actor=request.user, **data.validated_data)  # type: ignore[arg-type]
+        return Response(s.AgencyOut(agency).data, status=201)
+
+
+class AgencyDetailView(APIView):
+    required_actions = {"GET": Action.AGENCY_VIEW, "PATCH": Action.AGENCY_MANAGE}
+
+    @extend_schema(responses=s.AgencyOut, summary="One agency")
+    def get(self, request: Request, agency_id: str) -> Response:
+        agency = selectors.agency_get_for(actor=request.user, agency_id=agency_id)  # type: ignore[arg-type]
+        return Response(s.AgencyOut(agency).data)
+
+    @extend_schema(request=s.AgencyPatch, responses=s.AgencyOut, summary="Change an agency")
+    def patch(self, request: Request, agency_id: str) -> Response:
+        agency = selectors.agency_get_for(actor=request.user, agency_id=agency_id)  # type: ignore[arg-type]
+        data = s.AgencyPatch(data=request.data)
+        data.is_valid(raise_exception=True)
+        agency = services.agency_update(actor=request.user, agency=agency, **data.validated_data)  # type: ignore[arg-type]
+        return Response(s.AgencyOut(agency).data)
+
+
+class UserListView(Paginated):
+    required_actions = {"GET": Action.USER_VIEW, "POST": Action.USER_MANAGE}
+
+    @extend_schema(responses=s.UserOut(many=True), summary="Users you administer")
+    def get(self, request: Request) -> Response:
+        return _page(self, request, selectors.users_for(actor=request.user), s.UserOut)  # type: ignore[arg-type]
+
+    @extend_schema(request=s.UserIn, responses={201: s.UserOut}, summary="Add a user")
+    def post(self, request: Request) -> Response:
+        data = s.UserIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        fields = dict(data.validated_data)
+        agency_id = fields.pop("agency_id", None) or request.user.agency_id  # type: ignore[union-attr]
+        agency = selectors.agency_get_for(actor=request.user, agency_id=agency_id)  # type: ignore[arg-type]
+        user = services.user_create(actor=request.user, agency=agency, **fields)  # type: ignore[arg-type]
+        return Response(s.UserOut(user).data, status=201)
+
+
+class UserDetailView(APIView):
+    required_actions = {"GET": Action.USER_VIEW, "PATCH": Action.USER_MANAGE}
+
+    @extend_schema(responses=s.UserOut, summary="One user you administer")
+    def get(self, request: Request, user_id: str) -> Response:
+        user = selectors.user_get_for(actor=request.user, user_id=user_id)  # type: ignore[arg-type]
+        return Response(s.UserOut(user).data)
+
+    @extend_schema(request=s.UserPatch, responses=s.UserOut, summary="Change a user")
+    def patch(self, request: Request, user_id: str) -> Response:
+        user = selectors.user_get_for(actor=request.user, user_id=user_id)  # type: ignore[arg-type]
+        data = s.UserPatch(data=request.data)
+        data.is_valid(raise_exception=True)
+        user = services.user_update(actor=request.user, user=user, **data.validated_data)  # type: ignore[arg-type]
+        return Response(s.UserOut(user).data)
+
+
+class SchemaView(SpectacularAPIView):
+    required_actions = {"GET": Action.API_SCHEMA_VIEW}
+
+
+class SchemaDocsView(SpectacularSwaggerSplitView):
+    required_actions = {"GET": Action.API_SCHEMA_VIEW}

@@ -1,0 +1,1 @@
+"""Small pieces every app shares: errors, and how views declare their permission."""

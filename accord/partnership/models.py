@@ -1,0 +1,103 @@
+"""Partnerships, their agencies and the people who work in them."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
+from django.db import models
+from django.utils import timezone
+
+from accord.partnership.vocabulary import Role, Sector, TrainingLevel, default_word_for
+
+
+class Partnership(models.Model):
+    """A local partnership: the tenant boundary. Nothing crosses it unaudited."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    name = models.CharField(max_length=120, unique=True)
+    # Reads of one's own agency's records are audited where the partnership says so.
+    audit_own_agency_reads = models.BooleanField(default=False)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Agency(models.Model):
+    """An agency in a partnership (police force, GP practice, housing provider, …)."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    partnership = models.ForeignKey(Partnership, on_delete=models.PROTECT, related_name="agencies")
+    name = models.CharField(max_length=120)
+    sector = models.CharField(max_length=32, choices=Sector.choices)
+    # The agency's own word for the victim-survivor; blank means the sector's default.
+    victim_survivor_word = models.CharField(max_length=40, blank=True)
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name_plural = "agencies"
+        constraints = [
+            models.UniqueConstraint(fields=["partnership", "name"], name="agency_name_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def word_for_victim_survivor(self) -> str:
+        return self.victim_survivor_word or default_word_for(self.sector)
+
+
+class UserManager(BaseUserManager["User"]):
+    def get_by_natural_key(self, username: str | None) -> User:
+        # Usernames are matched without regard to case, so "J.Smith" and "j.smith"
+        # cannot be two accounts or two lockout counters.
+        return self.get(username__iexact=username)
+
+
+class User(AbstractBaseUser):
+    """Someone who signs in. Every user belongs to exactly one agency."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    username = models.CharField(max_length=150, unique=True)
+    display_name = models.CharField(max_length=150)
+    email = models.EmailField(blank=True)
+    agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="users")
+    role = models.CharField(max_length=32, choices=Role.choices)
+    training_level = models.CharField(
+        max_length=20, choices=TrainingLevel.choices, default=TrainingLevel.NONE
+    )
+    training_date = models.DateField(null=True, blank=True)
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    USERNAME_FIELD = "username"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS: list[str] = []
+
+    objects = UserManager()
+
+    class Meta:
+        ordering = ["display_name"]
+
+    def __str__(self) -> str:
+        return self.display_name
+
+    @property
+    def partnership_id(self) -> uuid.UUID:
+        return self.agency.partnership_id
+
+    @property
+    def actor_kind(self) -> str:
+        return "user"
+
+    def may(self, action: str) -> bool:
+        from accord.partnership.permissions import role_may
+
+        return self.is_active and role_may(self.role, action)

@@ -1,0 +1,181 @@
+"""Every change to partnerships, agencies and users: one transaction, one audit row."""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from accord.audit.models import AuditAction
+from accord.audit.services import audit_record
+from accord.core.errors import NotAllowed
+from accord.partnership import selectors
+from accord.partnership.models import Agency, Partnership, User
+from accord.partnership.permissions import Action
+from accord.partnership.vocabulary import Role, Sector, TrainingLevel
+
+USER_EDITABLE = ("display_name", "email", "role", "training_level", "training_date", "is_active")
+
+
+def _require(actor: User, action: str) -> None:
+    if not actor.may(action):
+        raise NotAllowed
+
+
+def _check_choice(field: str, value: str, choices: type[Any]) -> None:
+    if value not in choices.values:
+        raise ValidationError({field: [f"'{value}' is not one of the allowed values."]})
+
+
+def _check_training_date(value: datetime.date | None) -> None:
+    if value is not None and value > timezone.localdate():
+        raise ValidationError({"training_date": ["The training date cannot be in the future."]})
+
+
+def agency_create(*, actor: User, name: str, sector: str, victim_survivor_word: str = "") -> Agency:
+    """Add an agency to the actor's partnership (partnership admins only)."""
+    _require(actor, Action.AGENCY_MANAGE)
+    _check_choice("sector", sector, Sector)
+    name = name.strip()
+    if not name:
+        raise ValidationError({"name": ["Enter the agency's name."]})
+    with transaction.atomic():
+        if Agency.objects.filter(partnership_id=actor.agency.partnership_id, name__iexact=name).exists():
+            raise ValidationError({"name": ["An agency with this name is already in the partnership."]})
+        agency = Agency.objects.create(
+            partnership_id=actor.agency.partnership_id,
+            name=name,
+            sector=sector,
+            victim_survivor_word=victim_survivor_word.strip(),
+        )
+        audit_record(
+            actor=actor, action=AuditAction.CREATE, object_type="agency", object_id=agency.id,
+            changed_fields=["name", "sector", "victim_survivor_word"],
+        )
+    return agency
+
+
+def agency_update(*, actor: User, agency: Agency, **changes: Any) -> Agency:
+    """Change an agency's name, sector, word for the victim-survivor or active flag."""
+    _require(actor, Action.AGENCY_MANAGE)
+    agency = selectors.agency_get_for(actor=actor, agency_id=agency.pk)
+    allowed = {"name", "sector", "victim_survivor_word", "is_active"}
+    unknown = set(changes) - allowed
+    if unknown:
+        raise ValidationError({name: ["This field cannot be changed."] for name in sorted(unknown)})
+    if "sector" in changes:
+        _check_choice("sector", changes["sector"], Sector)
+    if "name" in changes and not str(changes["name"]).strip():
+        raise ValidationError({"name": ["Enter the agency's name."]})
+    changed = [name for name, value in changes.items() if getattr(agency, name) != value]
+    if not changed:
+        return agency
+    with transaction.atomic():
+        for name in changed:
+            setattr(agency, name, changes[name])
+        agency.save(update_fields=changed)
+        audit_record(
+            actor=actor, action=AuditAction.UPDATE, object_type="agency", object_id=agency.id,
+            changed_fields=changed,
+        )
+    return agency
+
+
+def _check_user_fields(actor: User, fields: dict[str, Any]) -> None:
+    if "role" in fields:
+        _check_choice("role", fields["role"], Role)
+        if fields["role"] not in dict(selectors.roles_assignable_by(actor=actor)):
+            raise ValidationError({"role": ["You cannot give this role."]})
+    if "training_level" in fields:
+        _check_choice("training_level", fields["training_level"], TrainingLevel)
+    if "training_date" in fields:
+        _check_training_date(fields["training_date"])
+    if "display_name" in fields and not str(fields["display_name"]).strip():
+        raise ValidationError({"display_name": ["Enter the person's name."]})
+
+
+def user_create(
+    *,
+    actor: User,
+    agency: Agency,
+    username: str,
+    display_name: str,
+    role: str,
+    password: str,
+    email: str = "",
+    training_level: str = TrainingLevel.NONE,
+    training_date: datetime.date | None = None,
+) -> User:
+    """Create a user in an agency the actor administers."""
+    _require(actor, Action.USER_MANAGE)
+    if not selectors.agencies_assignable_by(actor=actor).filter(pk=agency.pk).exists():
+        raise NotAllowed
+    username = username.strip()
+    if not username:
+        raise ValidationError({"username": ["Enter a username."]})
+    _check_user_fields(
+        actor,
+        {"role": role, "training_level": training_level, "training_date": training_date,
+         "display_name": display_name},
+    )
+    user = User(
+        username=username, display_name=display_name.strip(), email=email.strip(), agency=agency,
+        role=role, training_level=training_level, training_date=training_date,
+    )
+    try:
+        validate_password(password, user)
+    except ValidationError as error:
+        raise ValidationError({"password": error.messages}) from None
+    user.set_password(password)
+    with transaction.atomic():
+        if User.objects.filter(username__iexact=username).exists():
+            raise ValidationError({"username": ["This username is already taken."]})
+        user.save(force_insert=True)
+        audit_record(
+            actor=actor, action=AuditAction.CREATE, object_type="user", object_id=user.id,
+            changed_fields=["username", "display_name", "email", "agency", "role",
+                            "training_level", "training_date", "password"],
+        )
+    return user
+
+
+def user_update(*, actor: User, user: User, **changes: Any) -> User:
+    """Change a user's details, role, training record or whether they may sign in."""
+    _require(actor, Action.USER_MANAGE)
+    user = selectors.user_get_for(actor=actor, user_id=user.pk)
+    unknown = set(changes) - set(USER_EDITABLE)
+    if unknown:
+        raise ValidationError({name: ["This field cannot be changed."] for name in sorted(unknown)})
+    # An agency admin must not be able to edit a partnership admin into anything.
+    if user.role not in dict(selectors.roles_assignable_by(actor=actor)):
+        raise NotAllowed
+    if user.pk == actor.pk and ("role" in changes or changes.get("is_active") is False):
+        raise ValidationError({"role": ["You cannot change your own role or deactivate yourself."]})
+    _check_user_fields(actor, changes)
+    changed = [name for name, value in changes.items() if getattr(user, name) != value]
+    if not changed:
+        return user
+    with transaction.atomic():
+        for name in changed:
+            setattr(user, name, changes[name])
+        user.save(update_fields=changed)
+        audit_record(
+            actor=actor, action=AuditAction.UPDATE, object_type="user", object_id=user.id,
+            changed_fields=changed,
+        )
+    return user
+
+
+def partnership_create(*, name: str) -> Partnership:
+    """Set up a new partnership (an operator task, run from the command line)."""
+    with transaction.atomic():
+        partnership = Partnership.objects.create(name=name)
+        audit_record(
+            actor=None, action=AuditAction.CREATE, partnership_id=partnership.id,
+            object_type="partnership", object_id=partnership.id, changed_fields=["name"],
+        )
+    return partnership

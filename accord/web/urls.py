@@ -1,0 +1,22 @@
+from django.urls import path
+
+from accord.web import signin, views
+
+app_name = "web"
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("health/", views.health, name="health"),
+    path("sign-in/", signin.sign_in, name="sign-in"),
+    path("sign-in/second-factor/", signin.second_factor, name="second-factor"),
+    path("sign-in/second-factor/set-up/", signin.second_factor_setup, name="second-factor-setup"),
+    path("sign-out/", signin.sign_out, name="sign-out"),
+    path("agencies/", views.agency_list, name="agency-list"),
+    path("agencies/new/", views.agency_create, name="agency-create"),
+    path("agencies/<uuid:agency_id>/", views.agency_edit, name="agency-edit"),
+    path("users/", views.user_list, name="user-list"),
+    path("users/new/", views.user_create, name="user-create"),
+    path("users/<uuid:user_id>/", views.user_edit, name="user-edit"),
+    path("api-keys/", views.api_key_list, name="api-key-list"),
+    path("api-keys/<uuid:key_id>/revoke/", views.api_key_revoke, name="api-key-revoke"),
+]

@@ -1,0 +1,157 @@
+"""Pages: thin views over selectors and services. Each declares its permission."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.forms import Form
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from accord.api import services as api_keys
+from accord.core.declare import public, requires
+from accord.partnership import selectors, services
+from accord.partnership.permissions import Action
+from accord.web.forms import AgencyEditForm, AgencyForm, ApiKeyForm, UserCreateForm, UserEditForm
+
+
+def _apply_errors(form: Form, error: ValidationError) -> None:
+    for field, field_messages in error.message_dict.items():
+        target = field if field in form.fields else None
+        for message in field_messages:
+            form.add_error(target, message)
+
+
+@public
+@require_GET
+def health(request: HttpRequest) -> JsonResponse:
+    """For the load balancer: the process is up. Says nothing else."""
+    return JsonResponse({"status": "ok"})
+
+
+@requires(Action.HOME_VIEW)
+@require_GET
+def home(request: HttpRequest) -> HttpResponse:
+    # The work queue fills as referrals, requests and actions arrive (later issues).
+    return render(request, "web/home.html", {"queue": []})
+
+
+@requires(Action.AGENCY_VIEW)
+@require_GET
+def agency_list(request: HttpRequest) -> HttpResponse:
+    agencies = selectors.agencies_for(actor=request.user)  # type: ignore[arg-type]
+    return render(request, "web/agency_list.html", {"agencies": agencies})
+
+
+@requires(Action.AGENCY_MANAGE)
+@require_http_methods(["GET", "POST"])
+def agency_create(request: HttpRequest) -> HttpResponse:
+    form = AgencyForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            agency = services.agency_create(actor=request.user, **form.cleaned_data)  # type: ignore[arg-type]
+        except ValidationError as error:
+            _apply_errors(form, error)
+        else:
+            messages.success(request, f"{agency.name} has been added.")
+            return redirect("web:agency-list")
+    return render(request, "web/form_page.html", {"form": form, "title": "Add an agency",
+                                                  "submit": "Add agency"})
+
+
+@requires(Action.AGENCY_MANAGE)
+@require_http_methods(["GET", "POST"])
+def agency_edit(request: HttpRequest, agency_id: str) -> HttpResponse:
+    agency = selectors.agency_get_for(actor=request.user, agency_id=agency_id)  # type: ignore[arg-type]
+    initial = {"name": agency.name, "sector": agency.sector,
+               "victim_survivor_word": agency.victim_survivor_word, "is_active": agency.is_active}
+    form = AgencyEditForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.agency_update(actor=request.user, agency=agency, **form.cleaned_data)  # type: ignore[arg-type]
+        except ValidationError as error:
+            _apply_errors(form, error)
+        else:
+            messages.success(request, "The agency has been updated.")
+            return redirect("web:agency-list")
+    return render(request, "web/form_page.html", {"form": form, "title": f"Change {agency.name}",
+                                                  "submit": "Save changes"})
+
+
+@requires(Action.USER_VIEW)
+@require_GET
+def user_list(request: HttpRequest) -> HttpResponse:
+    users = selectors.users_for(actor=request.user)  # type: ignore[arg-type]
+    return render(request, "web/user_list.html", {"users": users})
+
+
+@requires(Action.USER_MANAGE)
+@require_http_methods(["GET", "POST"])
+def user_create(request: HttpRequest) -> HttpResponse:
+    actor: Any = request.user
+    form = UserCreateForm(
+        request.POST or None,
+        roles=selectors.roles_assignable_by(actor=actor),
+        agencies=selectors.agencies_assignable_by(actor=actor),
+        initial={"agency": actor.agency_id},
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            user = services.user_create(actor=actor, **form.cleaned_data)
+        except ValidationError as error:
+            _apply_errors(form, error)
+        else:
+            messages.success(request, f"{user.display_name} can now sign in as {user.username}.")
+            return redirect("web:user-list")
+    return render(request, "web/form_page.html", {"form": form, "title": "Add a user",
+                                                  "submit": "Add user"})
+
+
+@requires(Action.USER_MANAGE)
+@require_http_methods(["GET", "POST"])
+def user_edit(request: HttpRequest, user_id: str) -> HttpResponse:
+    actor: Any = request.user
+    user = selectors.user_get_for(actor=actor, user_id=user_id)
+    initial = {name: getattr(user, name) for name in services.USER_EDITABLE}
+    form = UserEditForm(
+        request.POST or None, roles=selectors.roles_assignable_by(actor=actor), initial=initial
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.user_update(actor=actor, user=user, **form.cleaned_data)
+        except ValidationError as error:
+            _apply_errors(form, error)
+        else:
+            messages.success(request, f"{user.display_name}'s details have been updated.")
+            return redirect("web:user-list")
+    return render(request, "web/form_page.html", {"form": form, "title": f"Change {user.display_name}",
+                                                  "submit": "Save changes"})
+
+
+@requires(Action.API_KEY_MANAGE)
+@require_http_methods(["GET", "POST"])
+def api_key_list(request: HttpRequest) -> HttpResponse:
+    actor: Any = request.user
+    form = ApiKeyForm(request.POST or None)
+    issued = None
+    if request.method == "POST" and form.is_valid():
+        try:
+            key, issued = api_keys.api_key_issue(actor=actor, **form.cleaned_data)
+        except ValidationError as error:
+            _apply_errors(form, error)
+        else:
+            form = ApiKeyForm()
+    return render(request, "web/api_keys.html", {
+        "form": form, "keys": api_keys.api_keys_for(actor=actor), "issued": issued,
+    })
+
+
+@requires(Action.API_KEY_MANAGE)
+@require_POST
+def api_key_revoke(request: HttpRequest, key_id: str) -> HttpResponse:
+    key = api_keys.api_key_revoke(actor=request.user, key_id=key_id)  # type: ignore[arg-type]
+    messages.success(request, f"The key '{key.name}' has been revoked.")
+    return redirect("web:api-key-list")

@@ -1,0 +1,29 @@
+"""Demo: one process, SQLite, a fictional partnership, a banner on every page.
+
+The keys below are public and useless outside a laptop demo; production
+settings never read them.
+"""
+
+from __future__ import annotations
+
+from config import env
+from config.settings.base import *  # noqa: F403
+
+DEBUG = False
+DEMO_MODE = True
+SECOND_FACTOR_REQUIRED = env.boolean("ACCORD_DEMO_REQUIRE_SECOND_FACTOR", False)
+
+SECRET_KEY = "demo-only-" + "not-secret-" * 6
+ALLOWED_HOSTS = ["127.0.0.1", "localhost"]
+DATABASES = {
+    "default": env.database(
+        "DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'var' / 'demo.sqlite3'}"  # noqa: F405
+    )
+}
+_DEMO_KEY = "demo:" + "ZGVtby1vbmx5LWtleS1ub3Qtc2VjcmV0LTMyYnl0ZSE="
+FIELD_ENCRYPTION_KEYS = env.key_ring(
+    "ACCORD_FIELD_ENCRYPTION_KEY", old_name="ACCORD_FIELD_ENCRYPTION_OLD_KEYS", default=_DEMO_KEY
+)
+AUDIT_KEYS = env.key_ring("ACCORD_AUDIT_KEY", old_name="ACCORD_AUDIT_OLD_KEYS", default=_DEMO_KEY)
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = True
