@@ -68,3 +68,19 @@ class UserPatch(serializers.Serializer):
     training_level = serializers.ChoiceField(choices=TrainingLevel.choices, required=False)
     training_date = serializers.DateField(required=False, allow_null=True)
     is_active = serializers.BooleanField(required=False)
+
+
+def page_of(item: type[serializers.Serializer]) -> type[serializers.Serializer]:
+    """The shape of one page of a list: count, links and the results."""
+    name = item.__name__.removesuffix("Out") + "Page"
+    fields = {
+        "count": serializers.IntegerField(),
+        "next": serializers.URLField(allow_null=True),
+        "previous": serializers.URLField(allow_null=True),
+        "results": item(many=True),
+    }
+    return type(name, (serializers.Serializer,), fields)
+
+
+AgencyPage = page_of(AgencyOut)
+UserPage = page_of(UserOut)

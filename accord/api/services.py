@@ -83,7 +83,7 @@ def api_key_revoke(*, actor: User, key_id: object) -> ApiKey:
 
 def api_key_authenticate(secret: str) -> ApiKey | None:
     """The active key for this secret, or None. Records when it was last used."""
-    parts = secret.split("_")
+    parts = secret.split("_", 2)
     if len(parts) != 3 or parts[0] != KEY_PREFIX:
         return None
     key = ApiKey.objects.select_related("agency").filter(prefix=parts[1]).first()

@@ -11,6 +11,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accord.api import serializers as s
+from accord.api.authentication import ApiKeyAuthentication, VerifiedSessionAuthentication
+from accord.api.permissions import DeclaredActionPermission
 from accord.partnership import selectors, services
 from accord.partnership.permissions import Action
 
@@ -42,7 +44,7 @@ class MeView(APIView):
 class AgencyListView(Paginated):
     required_actions = {"GET": Action.AGENCY_VIEW, "POST": Action.AGENCY_MANAGE}
 
-    @extend_schema(responses=s.AgencyOut(many=True), summary="Agencies in your partnership")
+    @extend_schema(responses=s.AgencyPage, summary="Agencies in your partnership")
     def get(self, request: Request) -> Response:
         return _page(self, request, selectors.agencies_for(actor=request.user), s.AgencyOut)  # type: ignore[arg-type]
 
@@ -74,7 +76,7 @@ class AgencyDetailView(APIView):
 class UserListView(Paginated):
     required_actions = {"GET": Action.USER_VIEW, "POST": Action.USER_MANAGE}
 
-    @extend_schema(responses=s.UserOut(many=True), summary="Users you administer")
+    @extend_schema(responses=s.UserPage, summary="Users you administer")
     def get(self, request: Request) -> Response:
         return _page(self, request, selectors.users_for(actor=request.user), s.UserOut)  # type: ignore[arg-type]
 
@@ -107,8 +109,13 @@ class UserDetailView(APIView):
 
 
 class SchemaView(SpectacularAPIView):
+    # drf-spectacular serves its views to anyone unless told otherwise.
+    permission_classes = [DeclaredActionPermission]
+    authentication_classes = [ApiKeyAuthentication, VerifiedSessionAuthentication]
     required_actions = {"GET": Action.API_SCHEMA_VIEW}
 
 
 class SchemaDocsView(SpectacularSwaggerSplitView):
+    permission_classes = [DeclaredActionPermission]
+    authentication_classes = [ApiKeyAuthentication, VerifiedSessionAuthentication]
     required_actions = {"GET": Action.API_SCHEMA_VIEW}

@@ -175,16 +175,6 @@ SPECTACULAR_SETTINGS = {
         "drf_spectacular.hooks.postprocess_schema_enums",
         "accord.api.errors.add_error_responses",
     ],
-    "APPEND_COMPONENTS": {
-        "securitySchemes": {
-            "ApiKey": {
-                "type": "apiKey",
-                "in": "header",
-                "name": "Authorization",
-                "description": "`Api-Key <key>`, issued by an agency admin.",
-            }
-        }
-    },
 }
 
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}

@@ -26,4 +26,5 @@ FIELD_ENCRYPTION_KEYS = env.key_ring(
 )
 AUDIT_KEYS = env.key_ring("ACCORD_AUDIT_KEY", old_name="ACCORD_AUDIT_OLD_KEYS", default=_DEMO_KEY)
 WHITENOISE_USE_FINDERS = True
+STATIC_ROOT = None  # served from the apps by WhiteNoise; nothing is collected
 WHITENOISE_AUTOREFRESH = True
