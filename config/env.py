@@ -53,7 +53,9 @@ def boolean(name: str, default: bool) -> bool:
         return True
     if lowered in _FALSE:
         return False
-    raise ImproperlyConfigured(f"{name} must be one of true/false/1/0/yes/no/on/off, not {value!r}.")
+    raise ImproperlyConfigured(
+        f"{name} must be one of true/false/1/0/yes/no/on/off, not {value!r}."
+    )
 
 
 def integer(name: str, default: int, *, minimum: int, maximum: int) -> int:
@@ -86,7 +88,9 @@ def database(name: str = "DATABASE_URL", *, default: str | None = None) -> dict[
     try:
         config: dict[str, object] = dict(dj_database_url.parse(value, conn_max_age=60))
     except ValueError as error:
-        raise ImproperlyConfigured(f"{name} is not a database URL Accord understands: {error}") from None
+        raise ImproperlyConfigured(
+            f"{name} is not a database URL Accord understands: {error}"
+        ) from None
     engine = str(config.get("ENGINE", ""))
     if engine not in {"django.db.backends.postgresql", "django.db.backends.sqlite3"}:
         raise ImproperlyConfigured(f"{name} must name a PostgreSQL or SQLite database.")
@@ -121,7 +125,9 @@ def _parse_key(name: str, entry: str) -> tuple[str, bytes]:
     try:
         key = base64.b64decode(encoded, validate=True)
     except (binascii.Error, ValueError):
-        raise ImproperlyConfigured(f"{name}: the key after '{key_id}:' is not valid base64.") from None
+        raise ImproperlyConfigured(
+            f"{name}: the key after '{key_id}:' is not valid base64."
+        ) from None
     if len(key) != 32:
         raise ImproperlyConfigured(f"{name}: the key '{key_id}' must be 32 bytes, not {len(key)}.")
     return key_id, key

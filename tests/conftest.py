@@ -26,48 +26,88 @@ from accord.partnership.vocabulary import Role, Sector
 PASSWORD = "correct-horse-battery-staple"
 
 TESTSHIRE = [
-    AgencySpec("police", "Testshire Police", Sector.POLICE, (
-        UserSpec("police_officer", "Alice Officer", Role.PRACTITIONER),
-        UserSpec("police_spoc", "Bea Spoc", Role.AGENCY_SPOC),
-        UserSpec("police_admin", "Cal Admin", Role.AGENCY_ADMIN),
-    )),
-    AgencySpec("gp", "Testshire Surgery", Sector.PRIMARY_HEALTH, (
-        UserSpec("gp", "Dee Doctor", Role.PRACTITIONER),
-    )),
-    AgencySpec("hospital", "Testshire Hospital", Sector.ACUTE_HEALTH, (
-        UserSpec("nurse", "Eve Nurse", Role.PRACTITIONER),
-    )),
-    AgencySpec("housing", "Testshire Homes", Sector.HOUSING, (
-        UserSpec("housing_officer", "Fay Housing", Role.PRACTITIONER),
-        UserSpec("housing_admin", "Gil Housing Admin", Role.AGENCY_ADMIN),
-    )),
-    AgencySpec("childrens", "Testshire Children's Services", Sector.CHILDRENS_SOCIAL_CARE, (
-        UserSpec("social_worker", "Hal Social", Role.PRACTITIONER),
-    )),
-    AgencySpec("da_service", "Testshire DA Service", Sector.SPECIALIST_DA, (
-        UserSpec("idva", "Ivy Idva", Role.IDVA),
-        UserSpec("marac_coordinator", "Jo Coordinator", Role.MARAC_COORDINATOR),
-    )),
-    AgencySpec("school", "Testshire Primary", Sector.EDUCATION, (
-        UserSpec("teacher", "Kit Teacher", Role.PRACTITIONER),
-    )),
-    AgencySpec("probation", "Testshire Probation", Sector.PROBATION, (
-        UserSpec("probation_officer", "Lee Probation", Role.PRACTITIONER),
-    )),
-    AgencySpec("partnership_team", "Testshire Partnership Team", Sector.OTHER, (
-        UserSpec("marac_chair", "Mo Chair", Role.MARAC_CHAIR),
-        UserSpec("analyst", "Ned Analyst", Role.PARTNERSHIP_ANALYST),
-        UserSpec("dpo", "Oz Dpo", Role.DATA_PROTECTION_OFFICER),
-        UserSpec("partnership_admin", "Pam Partnership", Role.PARTNERSHIP_ADMIN),
-    )),
+    AgencySpec(
+        "police",
+        "Testshire Police",
+        Sector.POLICE,
+        (
+            UserSpec("police_officer", "Alice Officer", Role.PRACTITIONER),
+            UserSpec("police_spoc", "Bea Spoc", Role.AGENCY_SPOC),
+            UserSpec("police_admin", "Cal Admin", Role.AGENCY_ADMIN),
+        ),
+    ),
+    AgencySpec(
+        "gp",
+        "Testshire Surgery",
+        Sector.PRIMARY_HEALTH,
+        (UserSpec("gp", "Dee Doctor", Role.PRACTITIONER),),
+    ),
+    AgencySpec(
+        "hospital",
+        "Testshire Hospital",
+        Sector.ACUTE_HEALTH,
+        (UserSpec("nurse", "Eve Nurse", Role.PRACTITIONER),),
+    ),
+    AgencySpec(
+        "housing",
+        "Testshire Homes",
+        Sector.HOUSING,
+        (
+            UserSpec("housing_officer", "Fay Housing", Role.PRACTITIONER),
+            UserSpec("housing_admin", "Gil Housing Admin", Role.AGENCY_ADMIN),
+        ),
+    ),
+    AgencySpec(
+        "childrens",
+        "Testshire Children's Services",
+        Sector.CHILDRENS_SOCIAL_CARE,
+        (UserSpec("social_worker", "Hal Social", Role.PRACTITIONER),),
+    ),
+    AgencySpec(
+        "da_service",
+        "Testshire DA Service",
+        Sector.SPECIALIST_DA,
+        (
+            UserSpec("idva", "Ivy Idva", Role.IDVA),
+            UserSpec("marac_coordinator", "Jo Coordinator", Role.MARAC_COORDINATOR),
+        ),
+    ),
+    AgencySpec(
+        "school",
+        "Testshire Primary",
+        Sector.EDUCATION,
+        (UserSpec("teacher", "Kit Teacher", Role.PRACTITIONER),),
+    ),
+    AgencySpec(
+        "probation",
+        "Testshire Probation",
+        Sector.PROBATION,
+        (UserSpec("probation_officer", "Lee Probation", Role.PRACTITIONER),),
+    ),
+    AgencySpec(
+        "partnership_team",
+        "Testshire Partnership Team",
+        Sector.OTHER,
+        (
+            UserSpec("marac_chair", "Mo Chair", Role.MARAC_CHAIR),
+            UserSpec("analyst", "Ned Analyst", Role.PARTNERSHIP_ANALYST),
+            UserSpec("dpo", "Oz Dpo", Role.DATA_PROTECTION_OFFICER),
+            UserSpec("partnership_admin", "Pam Partnership", Role.PARTNERSHIP_ADMIN),
+        ),
+    ),
 ]
 
 ELSEWHERE = [
-    AgencySpec("police", "Elsewhere Police", Sector.POLICE, (
-        UserSpec("outsider", "Quin Outsider", Role.PRACTITIONER),
-        UserSpec("outsider_admin", "Rae Outsider Admin", Role.AGENCY_ADMIN),
-        UserSpec("outsider_partnership_admin", "Sol Outsider", Role.PARTNERSHIP_ADMIN),
-    )),
+    AgencySpec(
+        "police",
+        "Elsewhere Police",
+        Sector.POLICE,
+        (
+            UserSpec("outsider", "Quin Outsider", Role.PRACTITIONER),
+            UserSpec("outsider_admin", "Rae Outsider Admin", Role.AGENCY_ADMIN),
+            UserSpec("outsider_partnership_admin", "Sol Outsider", Role.PARTNERSHIP_ADMIN),
+        ),
+    ),
 ]
 
 

@@ -10,8 +10,13 @@ from accord.partnership.permissions import RULES, Action, role_may
 from accord.partnership.vocabulary import Role
 
 # The only views anyone may open without signing in.
-PUBLIC_VIEWS = {"web:sign-in", "web:second-factor", "web:second-factor-setup", "web:sign-out",
-                "web:health"}
+PUBLIC_VIEWS = {
+    "web:sign-in",
+    "web:second-factor",
+    "web:second-factor-setup",
+    "web:sign-out",
+    "web:health",
+}
 
 
 def _walk(patterns, prefix="", namespace=""):

@@ -52,7 +52,9 @@ def _flatten(detail: Any, path: str = "") -> list[dict[str, str | None]]:
     return [{"field": path or None, "message": str(detail)}]
 
 
-def error_body(status_code: int, errors: list[dict[str, str | None]] | None = None) -> dict[str, Any]:
+def error_body(
+    status_code: int, errors: list[dict[str, str | None]] | None = None
+) -> dict[str, Any]:
     return {
         "status": status_code,
         "title": TITLES.get(status_code, "The request could not be completed."),
@@ -111,7 +113,9 @@ _ALWAYS = (401, 403, 404, 405, 406)
 _WITH_BODY = (400, 415)
 
 
-def add_error_responses(result: dict[str, Any], generator: Any, request: Any, public: bool) -> dict[str, Any]:
+def add_error_responses(
+    result: dict[str, Any], generator: Any, request: Any, public: bool
+) -> dict[str, Any]:
     """drf-spectacular hook: every operation documents the error format for its 4xx."""
     result.setdefault("components", {}).setdefault("schemas", {})["Error"] = ERROR_SCHEMA
     ref = {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
@@ -122,7 +126,5 @@ def add_error_responses(result: dict[str, Any], generator: Any, request: Any, pu
             codes = _ALWAYS + (_WITH_BODY if method in {"post", "put", "patch"} else ())
             responses = operation.setdefault("responses", {})
             for code in codes:
-                responses.setdefault(
-                    str(code), {"description": TITLES[code], **ref}
-                )
+                responses.setdefault(str(code), {"description": TITLES[code], **ref})
     return result

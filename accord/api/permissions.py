@@ -25,4 +25,4 @@ class DeclaredActionPermission(BasePermission):
         user = request.user
         if user is None or not getattr(user, "is_authenticated", False):
             return False
-        return bool(user.may(action))
+        return bool(user.may(action))  # type: ignore[union-attr]

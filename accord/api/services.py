@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import uuid
 from collections.abc import Iterable
 
 from django.core.exceptions import ValidationError
@@ -33,7 +34,9 @@ def api_key_issue(*, actor: User, name: str, scopes: Iterable[str]) -> tuple[Api
         raise NotAllowed
     name = name.strip()
     if not name:
-        raise ValidationError({"name": ["Give the key a name, such as the system that will use it."]})
+        raise ValidationError(
+            {"name": ["Give the key a name, such as the system that will use it."]}
+        )
     chosen = sorted(set(scopes))
     if not chosen:
         raise ValidationError({"scopes": ["Choose at least one scope."]})
@@ -44,11 +47,18 @@ def api_key_issue(*, actor: User, name: str, scopes: Iterable[str]) -> tuple[Api
     secret = f"{KEY_PREFIX}_{prefix}_{secrets.token_urlsafe(32)}"
     with transaction.atomic():
         key = ApiKey.objects.create(
-            agency_id=actor.agency_id, name=name, prefix=prefix, digest=key_digest(secret),
-            scopes=chosen, created_by_id=actor.id,
+            agency_id=actor.agency_id,
+            name=name,
+            prefix=prefix,
+            digest=key_digest(secret),
+            scopes=chosen,
+            created_by_id=actor.id,
         )
         audit_record(
-            actor=actor, action=AuditAction.CREATE, object_type="api_key", object_id=key.id,
+            actor=actor,
+            action=AuditAction.CREATE,
+            object_type="api_key",
+            object_id=key.id,
             changed_fields=["name", "scopes"],
         )
     return key, secret
@@ -61,7 +71,7 @@ def api_keys_for(*, actor: User) -> list[ApiKey]:
     return list(ApiKey.objects.filter(agency_id=actor.agency_id).select_related("agency"))
 
 
-def api_key_revoke(*, actor: User, key_id: object) -> ApiKey:
+def api_key_revoke(*, actor: User, key_id: uuid.UUID | str) -> ApiKey:
     """Revoke a key of the actor's own agency; it stops working on the next request."""
     if not actor.may(Action.API_KEY_MANAGE):
         raise NotAllowed
@@ -75,7 +85,10 @@ def api_key_revoke(*, actor: User, key_id: object) -> ApiKey:
             key.revoked_by_id = actor.id
             key.save(update_fields=["revoked_at", "revoked_by_id"])
             audit_record(
-                actor=actor, action=AuditAction.UPDATE, object_type="api_key", object_id=key.id,
+                actor=actor,
+                action=AuditAction.UPDATE,
+                object_type="api_key",
+                object_id=key.id,
                 changed_fields=["revoked_at"],
             )
     return key

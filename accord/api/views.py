@@ -20,7 +20,8 @@ from accord.partnership.permissions import Action
 def _page(view: APIView, request: Request, queryset: Any, serializer: type[Any]) -> Response:
     paginator = view.paginator  # type: ignore[attr-defined]
     page = paginator.paginate_queryset(queryset, request, view=view)
-    return paginator.get_paginated_response(serializer(page, many=True).data)  # type: ignore[no-any-return]
+    response: Response = paginator.get_paginated_response(serializer(page, many=True).data)
+    return response
 
 
 class Paginated(APIView):
@@ -44,7 +45,9 @@ class MeView(APIView):
 class AgencyListView(Paginated):
     required_actions = {"GET": Action.AGENCY_VIEW, "POST": Action.AGENCY_MANAGE}
 
-    @extend_schema(responses=s.AgencyPage, summary="Agencies in your partnership")
+    @extend_schema(
+        responses=s.AgencyPage, summary="Agencies in your partnership", operation_id="agencies_list"
+    )
     def get(self, request: Request) -> Response:
         return _page(self, request, selectors.agencies_for(actor=request.user), s.AgencyOut)  # type: ignore[arg-type]
 
@@ -76,7 +79,7 @@ class AgencyDetailView(APIView):
 class UserListView(Paginated):
     required_actions = {"GET": Action.USER_VIEW, "POST": Action.USER_MANAGE}
 
-    @extend_schema(responses=s.UserPage, summary="Users you administer")
+    @extend_schema(responses=s.UserPage, summary="Users you administer", operation_id="users_list")
     def get(self, request: Request) -> Response:
         return _page(self, request, selectors.users_for(actor=request.user), s.UserOut)  # type: ignore[arg-type]
 

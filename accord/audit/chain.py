@@ -84,7 +84,9 @@ class ChainProblem:
         return f"chain {self.chain}, position {self.seq} ({where}): {self.what}"
 
 
-def _walk(chain: str, rows: Iterable[AuditEvent], head: AuditChainHead | None) -> ChainProblem | None:
+def _walk(
+    chain: str, rows: Iterable[AuditEvent], head: AuditChainHead | None
+) -> ChainProblem | None:
     prev_hash = GENESIS
     expected_seq = 1
     for row in rows:
@@ -96,16 +98,19 @@ def _walk(chain: str, rows: Iterable[AuditEvent], head: AuditChainHead | None) -
             return ChainProblem(chain, expected_seq, row.id, what)
         if row.prev_hash != prev_hash:
             return ChainProblem(
-                chain, row.seq, row.id, "its link to the previous row is broken: rows were "
-                "deleted, inserted or reordered"
+                chain,
+                row.seq,
+                row.id,
+                "its link to the previous row is broken: rows were deleted, inserted or reordered",
             )
         try:
             recomputed = seal(row, prev_hash)
         except ImproperlyConfigured as error:
             return ChainProblem(chain, row.seq, row.id, str(error))
         if not hmac.compare_digest(recomputed, row.hash):
-            return ChainProblem(chain, row.seq, row.id, "its content does not match its seal: "
-                                "the row was altered")
+            return ChainProblem(
+                chain, row.seq, row.id, "its content does not match its seal: the row was altered"
+            )
         prev_hash = row.hash
         expected_seq += 1
     last_seq = expected_seq - 1
@@ -115,7 +120,9 @@ def _walk(chain: str, rows: Iterable[AuditEvent], head: AuditChainHead | None) -
         return None
     if head.seq != last_seq or head.hash != prev_hash:
         return ChainProblem(
-            chain, last_seq + 1, None,
+            chain,
+            last_seq + 1,
+            None,
             f"the chain head records {head.seq} rows but {last_seq} remain: rows at the end "
             "were deleted",
         )
@@ -130,7 +137,9 @@ def verify(batch_size: int = 5000) -> Iterator[tuple[str, int, ChainProblem | No
         rows = AuditEvent.objects.filter(chain=chain).order_by("seq", "id").iterator(batch_size)
         counted: list[int] = [0]
 
-        def counting(source: Iterator[AuditEvent], counter: list[int] = counted) -> Iterator[AuditEvent]:
+        def counting(
+            source: Iterator[AuditEvent], counter: list[int] = counted
+        ) -> Iterator[AuditEvent]:
             for row in source:
                 counter[0] += 1
                 yield row

@@ -61,6 +61,9 @@ class AuditEvent(models.Model):
             models.Index(fields=["object_id"], name="audit_object_idx"),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.action} by {self.actor_kind} at {self.occurred_at:%Y-%m-%d %H:%M:%S}"
+
 
 class AuditChainHead(models.Model):
     """The last sealed row of each chain. Locking it orders writers within a chain."""
@@ -68,3 +71,6 @@ class AuditChainHead(models.Model):
     chain = models.CharField(max_length=36, primary_key=True)
     seq = models.BigIntegerField(default=0)
     hash = models.CharField(max_length=64, default="0" * 64)
+
+    def __str__(self) -> str:
+        return f"{self.chain} at {self.seq}"

@@ -62,6 +62,9 @@ def audit_record(
     if len(reason) > AuditEvent._meta.get_field("reason").max_length:  # type: ignore[operator]
         raise AuditError("The reason is longer than 500 characters.")
 
+    actor_kind: str
+    actor_id: uuid.UUID | None
+    agency_id: uuid.UUID | None
     if actor is None:
         actor_kind, actor_id, agency_id = ActorKind.ANONYMOUS, None, None
     else:

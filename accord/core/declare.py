@@ -31,7 +31,7 @@ def requires(action: str) -> Callable[[View], View]:
             user = request.user
             if not user.is_authenticated:
                 return redirect_to_login(request.get_full_path())
-            if not user.may(action):  # type: ignore[union-attr]
+            if not user.may(action):
                 raise PermissionDenied
             try:
                 return view(request, *args, **kwargs)

@@ -52,8 +52,12 @@ def build_partnership(
         )
         if created:
             audit_record(
-                actor=None, action=AuditAction.CREATE, partnership_id=partnership.id,
-                object_type="partnership", object_id=partnership.id, changed_fields=["name"],
+                actor=None,
+                action=AuditAction.CREATE,
+                partnership_id=partnership.id,
+                object_type="partnership",
+                object_id=partnership.id,
+                changed_fields=["name"],
                 reason="fictional data loaded",
             )
         by_key: dict[str, Agency] = {}
@@ -82,8 +86,11 @@ def build_partnership(
                     user.save(update_fields=["password"])
                 if created:
                     audit_record(
-                        actor=None, action=AuditAction.CREATE, partnership_id=partnership.id,
-                        object_type="user", object_id=user.id,
+                        actor=None,
+                        action=AuditAction.CREATE,
+                        partnership_id=partnership.id,
+                        object_type="user",
+                        object_id=user.id,
                         changed_fields=["username", "display_name", "agency", "role"],
                         reason="fictional data loaded",
                     )

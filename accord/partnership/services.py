@@ -44,8 +44,12 @@ def agency_create(*, actor: User, name: str, sector: str, victim_survivor_word: 
     if not name:
         raise ValidationError({"name": ["Enter the agency's name."]})
     with transaction.atomic():
-        if Agency.objects.filter(partnership_id=actor.agency.partnership_id, name__iexact=name).exists():
-            raise ValidationError({"name": ["An agency with this name is already in the partnership."]})
+        if Agency.objects.filter(
+            partnership_id=actor.agency.partnership_id, name__iexact=name
+        ).exists():
+            raise ValidationError(
+                {"name": ["An agency with this name is already in the partnership."]}
+            )
         agency = Agency.objects.create(
             partnership_id=actor.agency.partnership_id,
             name=name,
@@ -53,7 +57,10 @@ def agency_create(*, actor: User, name: str, sector: str, victim_survivor_word: 
             victim_survivor_word=victim_survivor_word.strip(),
         )
         audit_record(
-            actor=actor, action=AuditAction.CREATE, object_type="agency", object_id=agency.id,
+            actor=actor,
+            action=AuditAction.CREATE,
+            object_type="agency",
+            object_id=agency.id,
             changed_fields=["name", "sector", "victim_survivor_word"],
         )
     return agency
@@ -79,7 +86,10 @@ def agency_update(*, actor: User, agency: Agency, **changes: Any) -> Agency:
             setattr(agency, name, changes[name])
         agency.save(update_fields=changed)
         audit_record(
-            actor=actor, action=AuditAction.UPDATE, object_type="agency", object_id=agency.id,
+            actor=actor,
+            action=AuditAction.UPDATE,
+            object_type="agency",
+            object_id=agency.id,
             changed_fields=changed,
         )
     return agency
@@ -119,12 +129,21 @@ def user_create(
         raise ValidationError({"username": ["Enter a username."]})
     _check_user_fields(
         actor,
-        {"role": role, "training_level": training_level, "training_date": training_date,
-         "display_name": display_name},
+        {
+            "role": role,
+            "training_level": training_level,
+            "training_date": training_date,
+            "display_name": display_name,
+        },
     )
     user = User(
-        username=username, display_name=display_name.strip(), email=email.strip(), agency=agency,
-        role=role, training_level=training_level, training_date=training_date,
+        username=username,
+        display_name=display_name.strip(),
+        email=email.strip(),
+        agency=agency,
+        role=role,
+        training_level=training_level,
+        training_date=training_date,
     )
     try:
         validate_password(password, user)
@@ -136,9 +155,20 @@ def user_create(
             raise ValidationError({"username": ["This username is already taken."]})
         user.save(force_insert=True)
         audit_record(
-            actor=actor, action=AuditAction.CREATE, object_type="user", object_id=user.id,
-            changed_fields=["username", "display_name", "email", "agency", "role",
-                            "training_level", "training_date", "password"],
+            actor=actor,
+            action=AuditAction.CREATE,
+            object_type="user",
+            object_id=user.id,
+            changed_fields=[
+                "username",
+                "display_name",
+                "email",
+                "agency",
+                "role",
+                "training_level",
+                "training_date",
+                "password",
+            ],
         )
     return user
 
@@ -164,7 +194,10 @@ def user_update(*, actor: User, user: User, **changes: Any) -> User:
             setattr(user, name, changes[name])
         user.save(update_fields=changed)
         audit_record(
-            actor=actor, action=AuditAction.UPDATE, object_type="user", object_id=user.id,
+            actor=actor,
+            action=AuditAction.UPDATE,
+            object_type="user",
+            object_id=user.id,
             changed_fields=changed,
         )
     return user
@@ -175,7 +208,11 @@ def partnership_create(*, name: str) -> Partnership:
     with transaction.atomic():
         partnership = Partnership.objects.create(name=name)
         audit_record(
-            actor=None, action=AuditAction.CREATE, partnership_id=partnership.id,
-            object_type="partnership", object_id=partnership.id, changed_fields=["name"],
+            actor=None,
+            action=AuditAction.CREATE,
+            partnership_id=partnership.id,
+            object_type="partnership",
+            object_id=partnership.id,
+            changed_fields=["name"],
         )
     return partnership

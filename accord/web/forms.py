@@ -16,8 +16,9 @@ class SecondFactorForm(forms.Form):
         label="Code",
         help_text="The 6-digit code from your authenticator app, or one of your recovery codes.",
         max_length=16,
-        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric",
-                                      "spellcheck": "false"}),
+        widget=forms.TextInput(
+            attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "spellcheck": "false"}
+        ),
         error_messages={"required": "Enter the code from your authenticator app."},
     )
 
@@ -38,15 +39,17 @@ class AgencyEditForm(AgencyForm):
 
 
 class UserForm(forms.Form):
-    display_name = forms.CharField(label="Full name", max_length=150,
-                                   error_messages={"required": "Enter the person's name."})
+    display_name = forms.CharField(
+        label="Full name", max_length=150, error_messages={"required": "Enter the person's name."}
+    )
     email = forms.EmailField(label="Work email", required=False)
     role = forms.ChoiceField(choices=())
     training_level = forms.ChoiceField(
         label="Domestic abuse training level", choices=TrainingLevel.choices
     )
     training_date = forms.DateField(
-        label="Date of that training", required=False,
+        label="Date of that training",
+        required=False,
         help_text="For example, 2025-03-27.",
         widget=forms.DateInput(attrs={"type": "date"}),
     )
@@ -60,11 +63,20 @@ class UserCreateForm(UserForm):
     username = forms.CharField(max_length=150, error_messages={"required": "Enter a username."})
     agency = forms.ModelChoiceField(queryset=Agency.objects.none(), empty_label=None)
     password = forms.CharField(
-        label="First password", widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        label="First password",
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
         help_text="At least 12 characters. Give it to the person in a safe way.",
     )
-    field_order = ["username", "display_name", "email", "agency", "role", "training_level",
-                   "training_date", "password"]
+    field_order = [
+        "username",
+        "display_name",
+        "email",
+        "agency",
+        "role",
+        "training_level",
+        "training_date",
+        "password",
+    ]
 
     def __init__(self, *args: Any, agencies: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -77,7 +89,8 @@ class UserEditForm(UserForm):
 
 class ApiKeyForm(forms.Form):
     name = forms.CharField(
-        max_length=80, help_text="Which system will use it, for example 'Case system'.",
+        max_length=80,
+        help_text="Which system will use it, for example 'Case system'.",
         error_messages={"required": "Give the key a name."},
     )
     scopes = forms.MultipleChoiceField(

@@ -26,7 +26,7 @@ class SecondFactorRequiredMiddleware:
         if (
             settings.SECOND_FACTOR_REQUIRED
             and user.is_authenticated
-            and not user.is_verified()  # type: ignore[union-attr]
+            and not user.is_verified()
             and not request.path.startswith(ALLOWED_PREFIXES)
             and not request.path.startswith("/api/")
         ):

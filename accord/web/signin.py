@@ -60,7 +60,9 @@ def _after_sign_in(request: HttpRequest) -> HttpResponse:
     return redirect(target or "web:home")
 
 
-def lockout_response(request: HttpRequest, original_response: Any, credentials: Any) -> HttpResponse:
+def lockout_response(
+    request: HttpRequest, original_response: Any, credentials: Any
+) -> HttpResponse:
     """The answer once a username or address is locked out: the same for every username."""
     minutes = round(float(settings.AXES_COOLOFF_TIME) * 60)
     return render(request, "web/locked_out.html", {"minutes": minutes}, status=429)
@@ -90,13 +92,20 @@ def sign_in(request: HttpRequest) -> HttpResponse:
             return lockout_response(request, None, None)
         known = User.objects.filter(username__iexact=request.POST.get("username", "")).first()
         audit_record(
-            actor=None, action=AuditAction.SIGN_IN_FAILED, reason="password refused",
+            actor=None,
+            action=AuditAction.SIGN_IN_FAILED,
+            reason="password refused",
             partnership_id=known.agency.partnership_id if known else None,
-            object_type="user" if known else "", object_id=known.id if known else None,
+            object_type="user" if known else "",
+            object_id=known.id if known else None,
         )
     return render(
-        request, "web/sign_in.html",
-        {"form": form, "next": _safe_next(request, request.GET.get("next") or request.POST.get("next"))},
+        request,
+        "web/sign_in.html",
+        {
+            "form": form,
+            "next": _safe_next(request, request.GET.get("next") or request.POST.get("next")),
+        },
     )
 
 
@@ -107,7 +116,7 @@ def second_factor(request: HttpRequest) -> HttpResponse:
     user = request.user
     if not user.is_authenticated:
         return redirect("web:sign-in")
-    if user.is_verified():  # type: ignore[union-attr]
+    if user.is_verified():
         return redirect("web:home")
     if not user_has_device(user):
         return redirect("web:second-factor-setup")
@@ -121,10 +130,14 @@ def second_factor(request: HttpRequest) -> HttpResponse:
         if device is not None:
             with transaction.atomic():
                 otp_login(request, device)
-                audit_record(actor=user, action=AuditAction.SIGN_IN, reason="second factor accepted")  # type: ignore[arg-type]
+                audit_record(
+                    actor=user, action=AuditAction.SIGN_IN, reason="second factor accepted"
+                )
             return _after_sign_in(request)
         audit_record(
-            actor=user, action=AuditAction.SIGN_IN_FAILED, reason="second factor refused",  # type: ignore[arg-type]
+            actor=user,
+            action=AuditAction.SIGN_IN_FAILED,
+            reason="second factor refused",
         )
         form.add_error(
             "token",
@@ -148,7 +161,7 @@ def second_factor_setup(request: HttpRequest) -> HttpResponse:
     if not user.is_authenticated:
         return redirect("web:sign-in")
     if user_has_device(user):
-        return redirect("web:home" if user.is_verified() else "web:second-factor")  # type: ignore[union-attr]
+        return redirect("web:home" if user.is_verified() else "web:second-factor")
     device, _ = TOTPDevice.objects.get_or_create(
         user=user, confirmed=False, defaults={"name": "Authenticator app"}
     )
@@ -161,18 +174,26 @@ def second_factor_setup(request: HttpRequest) -> HttpResponse:
                 static, _ = StaticDevice.objects.get_or_create(user=user, name="Recovery codes")
                 static.token_set.all().delete()
                 codes = [StaticToken.random_token() for _ in range(RECOVERY_CODE_COUNT)]
-                StaticToken.objects.bulk_create([StaticToken(device=static, token=c) for c in codes])
+                StaticToken.objects.bulk_create(
+                    [StaticToken(device=static, token=c) for c in codes]
+                )
                 static.confirmed = True
                 static.save(update_fields=["confirmed"])
                 otp_login(request, device)
                 audit_record(
-                    actor=user, action=AuditAction.UPDATE, object_type="user",  # type: ignore[arg-type]
-                    object_id=user.pk, changed_fields=["second_factor", "recovery_codes"],
+                    actor=user,
+                    action=AuditAction.UPDATE,
+                    object_type="user",
+                    object_id=user.pk,
+                    changed_fields=["second_factor", "recovery_codes"],
                 )
             return render(request, "web/recovery_codes.html", {"codes": codes})
-        form.add_error("token", "The code is not right. Check the time on your device and try again.")
+        form.add_error(
+            "token", "The code is not right. Check the time on your device and try again."
+        )
     return render(
-        request, "web/second_factor_setup.html",
+        request,
+        "web/second_factor_setup.html",
         {"form": form, "qr_svg": _qr_svg(device.config_url), "secret": _base32(device.bin_key)},
     )
 

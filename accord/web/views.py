@@ -58,16 +58,23 @@ def agency_create(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, f"{agency.name} has been added.")
             return redirect("web:agency-list")
-    return render(request, "web/form_page.html", {"form": form, "title": "Add an agency",
-                                                  "submit": "Add agency"})
+    return render(
+        request,
+        "web/form_page.html",
+        {"form": form, "title": "Add an agency", "submit": "Add agency"},
+    )
 
 
 @requires(Action.AGENCY_MANAGE)
 @require_http_methods(["GET", "POST"])
 def agency_edit(request: HttpRequest, agency_id: str) -> HttpResponse:
     agency = selectors.agency_get_for(actor=request.user, agency_id=agency_id)  # type: ignore[arg-type]
-    initial = {"name": agency.name, "sector": agency.sector,
-               "victim_survivor_word": agency.victim_survivor_word, "is_active": agency.is_active}
+    initial = {
+        "name": agency.name,
+        "sector": agency.sector,
+        "victim_survivor_word": agency.victim_survivor_word,
+        "is_active": agency.is_active,
+    }
     form = AgencyEditForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
@@ -77,8 +84,11 @@ def agency_edit(request: HttpRequest, agency_id: str) -> HttpResponse:
         else:
             messages.success(request, "The agency has been updated.")
             return redirect("web:agency-list")
-    return render(request, "web/form_page.html", {"form": form, "title": f"Change {agency.name}",
-                                                  "submit": "Save changes"})
+    return render(
+        request,
+        "web/form_page.html",
+        {"form": form, "title": f"Change {agency.name}", "submit": "Save changes"},
+    )
 
 
 @requires(Action.USER_VIEW)
@@ -106,8 +116,9 @@ def user_create(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, f"{user.display_name} can now sign in as {user.username}.")
             return redirect("web:user-list")
-    return render(request, "web/form_page.html", {"form": form, "title": "Add a user",
-                                                  "submit": "Add user"})
+    return render(
+        request, "web/form_page.html", {"form": form, "title": "Add a user", "submit": "Add user"}
+    )
 
 
 @requires(Action.USER_MANAGE)
@@ -127,8 +138,11 @@ def user_edit(request: HttpRequest, user_id: str) -> HttpResponse:
         else:
             messages.success(request, f"{user.display_name}'s details have been updated.")
             return redirect("web:user-list")
-    return render(request, "web/form_page.html", {"form": form, "title": f"Change {user.display_name}",
-                                                  "submit": "Save changes"})
+    return render(
+        request,
+        "web/form_page.html",
+        {"form": form, "title": f"Change {user.display_name}", "submit": "Save changes"},
+    )
 
 
 @requires(Action.API_KEY_MANAGE)
@@ -139,14 +153,20 @@ def api_key_list(request: HttpRequest) -> HttpResponse:
     issued = None
     if request.method == "POST" and form.is_valid():
         try:
-            key, issued = api_keys.api_key_issue(actor=actor, **form.cleaned_data)
+            _key, issued = api_keys.api_key_issue(actor=actor, **form.cleaned_data)
         except ValidationError as error:
             _apply_errors(form, error)
         else:
             form = ApiKeyForm()
-    return render(request, "web/api_keys.html", {
-        "form": form, "keys": api_keys.api_keys_for(actor=actor), "issued": issued,
-    })
+    return render(
+        request,
+        "web/api_keys.html",
+        {
+            "form": form,
+            "keys": api_keys.api_keys_for(actor=actor),
+            "issued": issued,
+        },
+    )
 
 
 @requires(Action.API_KEY_MANAGE)

@@ -17,7 +17,8 @@ SECRET_KEY = "demo-only-" + "not-secret-" * 6
 ALLOWED_HOSTS = ["127.0.0.1", "localhost"]
 DATABASES = {
     "default": env.database(
-        "DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'var' / 'demo.sqlite3'}"  # noqa: F405
+        "DATABASE_URL",
+        default=f"sqlite:///{BASE_DIR / 'var' / 'demo.sqlite3'}",  # noqa: F405
     )
 }
 _DEMO_KEY = "demo:" + "ZGVtby1vbmx5LWtleS1ub3Qtc2VjcmV0LTMyYnl0ZSE="

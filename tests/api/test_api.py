@@ -13,8 +13,9 @@ from tests.conftest import SCHEMA, audit_rows
 
 @pytest.fixture
 def police_key(cast):
-    key, secret = api_key_issue(actor=cast.police_admin, name="Police case system",
-                                scopes=["agency.view"])
+    key, secret = api_key_issue(
+        actor=cast.police_admin, name="Police case system", scopes=["agency.view"]
+    )
     return key, secret
 
 
@@ -52,16 +53,19 @@ def test_agencies_are_listed_for_the_callers_partnership_only(cast, api):
 
 def test_a_partnership_admin_adds_an_agency(cast, api):
     response = api(cast.partnership_admin).post(
-        "/api/v1/agencies/", {"name": "Testshire Refuge", "sector": "specialist_da"},
-        format="json")
+        "/api/v1/agencies/", {"name": "Testshire Refuge", "sector": "specialist_da"}, format="json"
+    )
     assert response.status_code == 201
     assert response.json()["victim_survivor_word"] == "client"
-    assert audit_rows(action="create", object_type="agency")[0].actor_id == cast.partnership_admin.id
+    assert (
+        audit_rows(action="create", object_type="agency")[0].actor_id == cast.partnership_admin.id
+    )
 
 
 def test_a_practitioner_cannot_add_an_agency(cast, api):
-    response = api(cast.gp).post("/api/v1/agencies/", {"name": "X", "sector": "other"},
-                                 format="json")
+    response = api(cast.gp).post(
+        "/api/v1/agencies/", {"name": "X", "sector": "other"}, format="json"
+    )
     assert response.status_code == 403
     assert response.json()["status"] == 403
 
@@ -69,8 +73,10 @@ def test_a_practitioner_cannot_add_an_agency(cast, api):
 def test_a_malformed_body_names_each_field_and_changes_nothing(cast, api):
     before = User.objects.count()
     response = api(cast.police_admin).post(
-        "/api/v1/users/", {"username": "", "role": "wizard", "training_date": "yesterday"},
-        format="json")
+        "/api/v1/users/",
+        {"username": "", "role": "wizard", "training_date": "yesterday"},
+        format="json",
+    )
     assert response.status_code == 400
     fields = {e["field"] for e in response.json()["errors"]}
     assert {"username", "display_name", "role", "password", "training_date"} <= fields
@@ -78,59 +84,91 @@ def test_a_malformed_body_names_each_field_and_changes_nothing(cast, api):
 
 
 def test_broken_json_gets_a_clear_400(cast, api):
-    response = api(cast.police_admin).post("/api/v1/users/", "{not json",
-                                           content_type="application/json")
+    response = api(cast.police_admin).post(
+        "/api/v1/users/", "{not json", content_type="application/json"
+    )
     assert response.status_code == 400
     assert "JSON" in response.json()["errors"][0]["message"]
 
 
 def test_a_non_json_body_gets_415(cast, api):
-    response = api(cast.police_admin).post("/api/v1/users/", "a=b",
-                                           content_type="application/x-www-form-urlencoded")
+    response = api(cast.police_admin).post(
+        "/api/v1/users/", "a=b", content_type="application/x-www-form-urlencoded"
+    )
     assert response.status_code == 415
 
 
 def test_service_errors_arrive_as_field_errors(cast, api):
-    response = api(cast.police_admin).post("/api/v1/users/", {
-        "username": "gp", "display_name": "Copy", "role": "practitioner",
-        "password": "a-long-enough-passphrase"}, format="json")
+    response = api(cast.police_admin).post(
+        "/api/v1/users/",
+        {
+            "username": "gp",
+            "display_name": "Copy",
+            "role": "practitioner",
+            "password": "a-long-enough-passphrase",
+        },
+        format="json",
+    )
     assert response.status_code == 400
     assert response.json()["errors"] == [
-        {"field": "username", "message": "This username is already taken."}]
+        {"field": "username", "message": "This username is already taken."}
+    ]
 
 
 def test_an_agency_admin_creates_and_changes_users_of_their_agency(cast, api):
     client = api(cast.police_admin)
-    created = client.post("/api/v1/users/", {
-        "username": "api.officer", "display_name": "Api Officer", "role": "practitioner",
-        "training_level": "awareness", "password": "a-long-enough-passphrase"}, format="json")
+    created = client.post(
+        "/api/v1/users/",
+        {
+            "username": "api.officer",
+            "display_name": "Api Officer",
+            "role": "practitioner",
+            "training_level": "awareness",
+            "password": "a-long-enough-passphrase",
+        },
+        format="json",
+    )
     assert created.status_code == 201
     assert "password" not in created.json()
     user_id = created.json()["id"]
     assert created.json()["agency_id"] == str(cast.agency.police.id)
-    changed = client.patch(f"/api/v1/users/{user_id}/", {"training_level": "specialist"},
-                           format="json")
+    changed = client.patch(
+        f"/api/v1/users/{user_id}/", {"training_level": "specialist"}, format="json"
+    )
     assert changed.status_code == 200 and changed.json()["training_level"] == "specialist"
     assert client.get(f"/api/v1/users/{cast.gp.id}/").status_code == 404
-    assert client.patch(f"/api/v1/users/{cast.gp.id}/", {"display_name": "X"},
-                        format="json").status_code == 404
+    assert (
+        client.patch(
+            f"/api/v1/users/{cast.gp.id}/", {"display_name": "X"}, format="json"
+        ).status_code
+        == 404
+    )
     listed = client.get("/api/v1/users/").json()
     assert {u["agency_id"] for u in listed["results"]} == {str(cast.agency.police.id)}
 
 
 def test_an_agency_admin_cannot_choose_another_agency_for_a_user(cast, api):
-    response = api(cast.police_admin).post("/api/v1/users/", {
-        "username": "x.y", "display_name": "X Y", "role": "practitioner",
-        "agency_id": str(cast.agency.housing.id), "password": "a-long-enough-passphrase"},
-        format="json")
+    response = api(cast.police_admin).post(
+        "/api/v1/users/",
+        {
+            "username": "x.y",
+            "display_name": "X Y",
+            "role": "practitioner",
+            "agency_id": str(cast.agency.housing.id),
+            "password": "a-long-enough-passphrase",
+        },
+        format="json",
+    )
     assert response.status_code == 403
     assert not User.objects.filter(username="x.y").exists()
 
 
 def test_the_agency_of_a_user_is_never_taken_from_an_unknown_body_field(cast, api):
     response = api(cast.police_admin).patch(
-        f"/api/v1/users/{cast.police_officer.id}/", {"agency": str(cast.agency.housing.id)},
-        format="json")
+        f"/api/v1/users/{cast.police_officer.id}/",
+        {"agency": str(cast.agency.housing.id)},
+        format="json",
+    )
     assert response.status_code == 200
     cast.police_officer.refresh_from_db()
     assert cast.police_officer.agency == cast.agency.police
@@ -143,8 +181,12 @@ def test_an_api_key_acts_for_its_agency_within_its_scopes(cast, api, police_key)
     assert me["kind"] == "api_key" and me["agency"]["name"] == "Testshire Police"
     assert client.get("/api/v1/agencies/").status_code == 200
     assert client.get("/api/v1/users/").status_code == 403
-    assert client.post("/api/v1/agencies/", {"name": "X", "sector": "other"},
-                       format="json").status_code == 403
+    assert (
+        client.post(
+            "/api/v1/agencies/", {"name": "X", "sector": "other"}, format="json"
+        ).status_code
+        == 403
+    )
     key.refresh_from_db()
     assert key.last_used_at is not None
 

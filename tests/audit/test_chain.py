@@ -27,8 +27,14 @@ def _run_verify() -> str:
 
 def _write(cast, count: int = 5) -> list[AuditEvent]:
     return [
-        audit_record(actor=cast.police_officer, action=AuditAction.READ, object_type="agency",
-                     object_id=cast.agency.gp.id, basis="owner", reason=f"check {n}")
+        audit_record(
+            actor=cast.police_officer,
+            action=AuditAction.READ,
+            object_type="agency",
+            object_id=cast.agency.gp.id,
+            basis="owner",
+            reason=f"check {n}",
+        )
         for n in range(count)
     ]
 
@@ -70,7 +76,9 @@ def test_verify_reports_an_intact_log(cast):
 
 def test_verify_finds_an_altered_row(cast):
     rows = _write(cast)
-    _tamper(("UPDATE audit_auditevent SET reason = %s WHERE id = %s", ["nothing to see", rows[2].id]))
+    _tamper(
+        ("UPDATE audit_auditevent SET reason = %s WHERE id = %s", ["nothing to see", rows[2].id])
+    )
     with pytest.raises(CommandError, match="altered"):
         _run_verify()
     problem = next(p for _, _, p in verify() if p is not None)
@@ -135,8 +143,11 @@ def test_the_database_refuses_update_and_delete(cast):
 
 def test_it_refuses_values_in_changed_fields_and_unknown_actions(cast):
     with pytest.raises(AuditError):
-        audit_record(actor=cast.police_officer, action=AuditAction.UPDATE,
-                     changed_fields=["Jane Doe, 12 High St"])
+        audit_record(
+            actor=cast.police_officer,
+            action=AuditAction.UPDATE,
+            changed_fields=["Jane Doe, 12 High St"],
+        )
     with pytest.raises(AuditError):
         audit_record(actor=cast.police_officer, action="peek")
 
@@ -146,8 +157,9 @@ def test_a_service_whose_audit_row_fails_leaves_nothing_behind(cast, settings):
     # A key ring whose current key is missing: sealing the row fails.
     settings.AUDIT_KEYS = KeyRing(current_id="gone", keys={})
     with pytest.raises(Exception, match="gone"):
-        services.agency_create(actor=cast.partnership_admin, name="Unaudited agency",
-                               sector="housing")
+        services.agency_create(
+            actor=cast.partnership_admin, name="Unaudited agency", sector="housing"
+        )
     assert Agency.objects.count() == before
     assert not Agency.objects.filter(name="Unaudited agency").exists()
 
@@ -164,9 +176,12 @@ def test_concurrent_writers_never_fork_the_chain(cast):
             barrier.wait()
             for n in range(per_writer):
                 with transaction.atomic():
-                    audit_record(actor=cast.police_officer, action=AuditAction.READ,
-                                 reason=f"thread write {n}")
-        except BaseException as error:  # noqa: BLE001 - reported below
+                    audit_record(
+                        actor=cast.police_officer,
+                        action=AuditAction.READ,
+                        reason=f"thread write {n}",
+                    )
+        except BaseException as error:
             errors.append(error)
         finally:
             connections.close_all()
@@ -178,7 +193,9 @@ def test_concurrent_writers_never_fork_the_chain(cast):
         thread.join()
     assert errors == []
     chain = str(cast.testshire.id)
-    seqs = list(AuditEvent.objects.filter(chain=chain).order_by("seq").values_list("seq", flat=True))
+    seqs = list(
+        AuditEvent.objects.filter(chain=chain).order_by("seq").values_list("seq", flat=True)
+    )
     assert seqs == list(range(1, len(seqs) + 1))
     written = AuditEvent.objects.filter(chain=chain, reason__startswith="thread write").count()
     assert written == writers * per_writer
@@ -187,8 +204,9 @@ def test_concurrent_writers_never_fork_the_chain(cast):
 
 def test_two_rows_cannot_take_one_place_in_a_chain(cast):
     row = _write(cast, 1)[0]
-    clone = AuditEvent(**{f.attname: getattr(row, f.attname) for f in AuditEvent._meta.fields
-                          if f.attname != "id"})
+    clone = AuditEvent(
+        **{f.attname: getattr(row, f.attname) for f in AuditEvent._meta.fields if f.attname != "id"}
+    )
     with pytest.raises(IntegrityError), transaction.atomic():
         clone.save(force_insert=True)
 

@@ -26,17 +26,35 @@ PRODUCTION = {
 
 
 def _run(code: str, environment: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    base = {k: v for k, v in os.environ.items()
-            if not k.startswith(("ACCORD_", "DJANGO_")) and k not in PRODUCTION}
-    return subprocess.run([sys.executable, "-c", code], cwd=ROOT, env={**base, **environment},
-                          capture_output=True, text=True, check=False, timeout=120)
+    base = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("ACCORD_", "DJANGO_")) and k not in PRODUCTION
+    }
+    return subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env={**base, **environment},
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
 
 
 LOAD = "import django; django.setup(); print('loaded')"
 
 
-@pytest.mark.parametrize("missing", ["SECRET_KEY", "ALLOWED_HOSTS", "DATABASE_URL",
-                                     "ACCORD_FIELD_ENCRYPTION_KEY", "ACCORD_AUDIT_KEY"])
+@pytest.mark.parametrize(
+    "missing",
+    [
+        "SECRET_KEY",
+        "ALLOWED_HOSTS",
+        "DATABASE_URL",
+        "ACCORD_FIELD_ENCRYPTION_KEY",
+        "ACCORD_AUDIT_KEY",
+    ],
+)
 def test_production_refuses_to_start_without(missing):
     environment = {k: v for k, v in PRODUCTION.items() if k != missing}
     result = _run(LOAD, environment)
@@ -54,9 +72,12 @@ def test_production_starts_with_everything_set():
 def test_production_check_deploy_is_clean():
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "DEBUG"],
-        cwd=ROOT, env={**{k: v for k, v in os.environ.items() if not k.startswith("ACCORD_")},
-                       **PRODUCTION},
-        capture_output=True, text=True, check=False, timeout=120,
+        cwd=ROOT,
+        env={**{k: v for k, v in os.environ.items() if not k.startswith("ACCORD_")}, **PRODUCTION},
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
@@ -79,10 +100,20 @@ def test_production_refuses_a_malformed_key():
 
 
 def test_manage_py_without_settings_module_is_production_and_refuses():
-    base = {k: v for k, v in os.environ.items()
-            if not k.startswith(("ACCORD_", "DJANGO_")) and k not in PRODUCTION}
-    result = subprocess.run([sys.executable, "manage.py", "check"], cwd=ROOT, env=base,
-                            capture_output=True, text=True, check=False, timeout=120)
+    base = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("ACCORD_", "DJANGO_")) and k not in PRODUCTION
+    }
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check"],
+        cwd=ROOT,
+        env=base,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
     assert result.returncode != 0
     assert "SECRET_KEY must be set" in result.stderr
 
@@ -102,6 +133,7 @@ def environ(monkeypatch):
     def set_(**values: str) -> None:
         for name, value in values.items():
             monkeypatch.setenv(name, value)
+
     return set_
 
 

@@ -15,8 +15,12 @@ from tests.conftest import audit_rows
 
 
 def _new_user(actor, agency, **extra):
-    fields = {"username": "new.person", "display_name": "New Person", "role": Role.PRACTITIONER,
-              "password": "a-long-enough-passphrase"} | extra
+    fields = {
+        "username": "new.person",
+        "display_name": "New Person",
+        "role": Role.PRACTITIONER,
+        "password": "a-long-enough-passphrase",
+    } | extra
     return services.user_create(actor=actor, agency=agency, **fields)
 
 
@@ -30,8 +34,12 @@ def test_each_sector_has_its_own_word_for_the_victim_survivor(cast):
 
 
 def test_an_agency_admin_adds_a_user_to_their_own_agency(cast):
-    user = _new_user(cast.police_admin, cast.agency.police,
-                     training_level="practitioner", training_date=datetime.date(2025, 6, 1))
+    user = _new_user(
+        cast.police_admin,
+        cast.agency.police,
+        training_level="practitioner",
+        training_date=datetime.date(2025, 6, 1),
+    )
     assert user.agency == cast.agency.police
     assert user.check_password("a-long-enough-passphrase")
     assert user.training_date == datetime.date(2025, 6, 1)
@@ -61,8 +69,9 @@ def test_an_agency_admin_cannot_make_a_partnership_admin(cast):
         _new_user(cast.police_admin, cast.agency.police, role=Role.PARTNERSHIP_ADMIN)
     assert "role" in error.value.message_dict
     with pytest.raises(ValidationError):
-        services.user_update(actor=cast.police_admin, user=cast.police_officer,
-                             role=Role.PARTNERSHIP_ADMIN)
+        services.user_update(
+            actor=cast.police_admin, user=cast.police_officer, role=Role.PARTNERSHIP_ADMIN
+        )
 
 
 def test_a_partnership_admin_manages_users_across_the_partnership_only(cast):
@@ -90,14 +99,21 @@ def test_weak_passwords_and_taken_usernames_are_refused_by_field(cast):
 
 def test_a_training_date_in_the_future_is_refused(cast):
     with pytest.raises(ValidationError) as error:
-        services.user_update(actor=cast.police_admin, user=cast.police_officer,
-                             training_date=datetime.date.today() + datetime.timedelta(days=3))
+        services.user_update(
+            actor=cast.police_admin,
+            user=cast.police_officer,
+            training_date=datetime.date.today() + datetime.timedelta(days=3),
+        )
     assert "training_date" in error.value.message_dict
 
 
 def test_updates_record_the_names_of_changed_fields_only(cast):
-    services.user_update(actor=cast.police_admin, user=cast.police_officer,
-                         display_name="Alice Renamed", training_level="specialist")
+    services.user_update(
+        actor=cast.police_admin,
+        user=cast.police_officer,
+        display_name="Alice Renamed",
+        training_level="specialist",
+    )
     [row] = audit_rows(action="update", object_id=cast.police_officer.id)
     assert row.changed_fields == ["display_name", "training_level"]
     assert "Alice" not in row.reason
@@ -109,12 +125,14 @@ def test_admins_cannot_demote_or_deactivate_themselves(cast):
 
 
 def test_only_partnership_admins_add_agencies_and_names_are_unique(cast):
-    agency = services.agency_create(actor=cast.partnership_admin, name="Testshire Refuge",
-                                    sector=Sector.SPECIALIST_DA)
+    agency = services.agency_create(
+        actor=cast.partnership_admin, name="Testshire Refuge", sector=Sector.SPECIALIST_DA
+    )
     assert agency.partnership == cast.testshire
     with pytest.raises(ValidationError) as error:
-        services.agency_create(actor=cast.partnership_admin, name="testshire refuge",
-                               sector=Sector.SPECIALIST_DA)
+        services.agency_create(
+            actor=cast.partnership_admin, name="testshire refuge", sector=Sector.SPECIALIST_DA
+        )
     assert "name" in error.value.message_dict
     with pytest.raises(NotAllowed):
         services.agency_create(actor=cast.police_admin, name="Another", sector=Sector.OTHER)
@@ -128,8 +146,9 @@ def test_agencies_of_another_partnership_do_not_exist_for_you(cast):
     with pytest.raises(NotFound):
         selectors.agency_get_for(actor=cast.gp, agency_id=cast.elsewhere_agency.police.id)
     with pytest.raises(NotFound):
-        services.agency_update(actor=cast.partnership_admin, agency=cast.elsewhere_agency.police,
-                               name="Taken over")
+        services.agency_update(
+            actor=cast.partnership_admin, agency=cast.elsewhere_agency.police, name="Taken over"
+        )
     assert Agency.objects.get(pk=cast.elsewhere_agency.police.pk).name == "Elsewhere Police"
 
 

@@ -9,8 +9,17 @@ from accord.api.models import ApiKey
 from accord.partnership.models import Agency, User
 from tests.conftest import audit_rows
 
-EVERY_ROLE_USER = ["police_officer", "police_spoc", "police_admin", "idva", "marac_coordinator",
-                   "marac_chair", "analyst", "dpo", "partnership_admin"]
+EVERY_ROLE_USER = [
+    "police_officer",
+    "police_spoc",
+    "police_admin",
+    "idva",
+    "marac_coordinator",
+    "marac_chair",
+    "analyst",
+    "dpo",
+    "partnership_admin",
+]
 
 
 @pytest.mark.parametrize("username", EVERY_ROLE_USER)
@@ -56,20 +65,35 @@ def test_an_agency_admin_lists_and_adds_users_in_their_agency(cast, client_for):
     form = client.get("/users/new/").content.decode()
     assert "Partnership admin" not in form
     assert "Testshire Homes" not in form
-    response = client.post("/users/new/", {
-        "username": "new.officer", "display_name": "New Officer", "email": "",
-        "agency": cast.agency.police.id, "role": "practitioner", "training_level": "awareness",
-        "training_date": "2025-02-01", "password": "a-long-enough-passphrase",
-    })
+    response = client.post(
+        "/users/new/",
+        {
+            "username": "new.officer",
+            "display_name": "New Officer",
+            "email": "",
+            "agency": cast.agency.police.id,
+            "role": "practitioner",
+            "training_level": "awareness",
+            "training_date": "2025-02-01",
+            "password": "a-long-enough-passphrase",
+        },
+    )
     assert response.status_code == 302
     assert User.objects.get(username="new.officer").agency == cast.agency.police
 
 
 def test_an_agency_admin_cannot_post_a_user_into_another_agency(cast, client_for):
-    response = client_for(cast.police_admin).post("/users/new/", {
-        "username": "sneaky", "display_name": "Sneaky", "agency": cast.agency.housing.id,
-        "role": "practitioner", "training_level": "none", "password": "a-long-enough-passphrase",
-    })
+    response = client_for(cast.police_admin).post(
+        "/users/new/",
+        {
+            "username": "sneaky",
+            "display_name": "Sneaky",
+            "agency": cast.agency.housing.id,
+            "role": "practitioner",
+            "training_level": "none",
+            "password": "a-long-enough-passphrase",
+        },
+    )
     assert response.status_code == 200
     assert "Select a valid choice" in response.content.decode()
     assert not User.objects.filter(username="sneaky").exists()
@@ -77,10 +101,17 @@ def test_an_agency_admin_cannot_post_a_user_into_another_agency(cast, client_for
 
 def test_form_errors_are_summarised_and_nothing_is_saved(cast, client_for):
     before = User.objects.count()
-    response = client_for(cast.police_admin).post("/users/new/", {
-        "username": "", "display_name": "", "agency": cast.agency.police.id,
-        "role": "practitioner", "training_level": "none", "password": "short",
-    })
+    response = client_for(cast.police_admin).post(
+        "/users/new/",
+        {
+            "username": "",
+            "display_name": "",
+            "agency": cast.agency.police.id,
+            "role": "practitioner",
+            "training_level": "none",
+            "password": "short",
+        },
+    )
     page = response.content.decode()
     assert "There is a problem" in page
     assert "Enter a username." in page and "Enter the person&#x27;s name." in page
@@ -96,10 +127,17 @@ def test_another_agencys_user_page_is_not_found(cast, client_for):
 
 def test_editing_a_user_records_their_training(cast, client_for):
     client = client_for(cast.police_admin)
-    response = client.post(f"/users/{cast.police_officer.id}/", {
-        "display_name": "Alice Officer", "email": "", "role": "practitioner",
-        "training_level": "specialist", "training_date": "2025-09-30", "is_active": "on",
-    })
+    response = client.post(
+        f"/users/{cast.police_officer.id}/",
+        {
+            "display_name": "Alice Officer",
+            "email": "",
+            "role": "practitioner",
+            "training_level": "specialist",
+            "training_date": "2025-09-30",
+            "is_active": "on",
+        },
+    )
     assert response.status_code == 302
     cast.police_officer.refresh_from_db()
     assert cast.police_officer.training_level == "specialist"
@@ -108,13 +146,20 @@ def test_editing_a_user_records_their_training(cast, client_for):
 
 def test_a_partnership_admin_adds_and_changes_agencies(cast, client_for):
     client = client_for(cast.partnership_admin)
-    response = client.post("/agencies/new/", {"name": "Testshire Refuge",
-                                              "sector": "specialist_da"})
+    response = client.post(
+        "/agencies/new/", {"name": "Testshire Refuge", "sector": "specialist_da"}
+    )
     assert response.status_code == 302
     agency = Agency.objects.get(name="Testshire Refuge")
-    response = client.post(f"/agencies/{agency.id}/", {
-        "name": "Testshire Refuge", "sector": "specialist_da",
-        "victim_survivor_word": "resident", "is_active": "on"})
+    response = client.post(
+        f"/agencies/{agency.id}/",
+        {
+            "name": "Testshire Refuge",
+            "sector": "specialist_da",
+            "victim_survivor_word": "resident",
+            "is_active": "on",
+        },
+    )
     assert response.status_code == 302
     agency.refresh_from_db()
     assert agency.word_for_victim_survivor == "resident"
@@ -138,8 +183,7 @@ def test_an_agency_admin_issues_and_revokes_an_api_key(cast, client_for):
 def test_another_agencys_api_key_cannot_be_revoked(cast, client_for):
     from accord.api.services import api_key_issue
 
-    key, _ = api_key_issue(actor=cast.housing_admin, name="Housing system",
-                           scopes=["agency.view"])
+    key, _ = api_key_issue(actor=cast.housing_admin, name="Housing system", scopes=["agency.view"])
     assert client_for(cast.police_admin).post(f"/api-keys/{key.id}/revoke/").status_code == 404
     key.refresh_from_db()
     assert key.revoked_at is None

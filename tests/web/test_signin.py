@@ -38,7 +38,10 @@ def test_a_wrong_password_and_an_unknown_user_get_the_same_answer(cast):
     assert wrong.status_code == unknown.status_code == 200
     assert "The username or password is not right." in wrong.content.decode()
     strip = lambda r: r.content.decode().replace("gp", "").replace("nobody-here", "")  # noqa: E731
-    assert strip(wrong).split("csrfmiddlewaretoken")[0] == strip(unknown).split("csrfmiddlewaretoken")[0]
+    assert (
+        strip(wrong).split("csrfmiddlewaretoken")[0]
+        == strip(unknown).split("csrfmiddlewaretoken")[0]
+    )
     failures = audit_rows(action="sign-in-failed")
     assert len(failures) == 2
     assert failures[0].object_id == cast.gp.id or failures[1].object_id == cast.gp.id
@@ -157,12 +160,15 @@ def test_sign_in_is_audited(cast):
 def test_sign_in_only_follows_local_next_addresses(cast, settings):
     settings.SECOND_FACTOR_REQUIRED = False
     client = Client()
-    response = client.post(SIGN_IN, {"username": "gp", "password": cast.password,
-                                     "next": "https://elsewhere.example/steal"})
+    response = client.post(
+        SIGN_IN,
+        {"username": "gp", "password": cast.password, "next": "https://elsewhere.example/steal"},
+    )
     assert response["Location"] == "/"
     client = Client()
-    response = client.post(SIGN_IN, {"username": "gp", "password": cast.password,
-                                     "next": "/agencies/"})
+    response = client.post(
+        SIGN_IN, {"username": "gp", "password": cast.password, "next": "/agencies/"}
+    )
     assert response["Location"] == "/agencies/"
 
 

@@ -17,38 +17,70 @@ from accord.partnership.vocabulary import Role, Sector, TrainingLevel
 DEMO_PASSWORD = "northshire-demo-only"
 
 NORTHSHIRE = [
-    AgencySpec("police", "Northshire Police (fictional)", Sector.POLICE, (
-        UserSpec("demo.practitioner", "Demo Practitioner", Role.PRACTITIONER),
-        UserSpec("demo.spoc", "Demo Agency SPOC", Role.AGENCY_SPOC),
-        UserSpec("demo.agencyadmin", "Demo Agency Admin", Role.AGENCY_ADMIN),
-    )),
+    AgencySpec(
+        "police",
+        "Northshire Police (fictional)",
+        Sector.POLICE,
+        (
+            UserSpec("demo.practitioner", "Demo Practitioner", Role.PRACTITIONER),
+            UserSpec("demo.spoc", "Demo Agency SPOC", Role.AGENCY_SPOC),
+            UserSpec("demo.agencyadmin", "Demo Agency Admin", Role.AGENCY_ADMIN),
+        ),
+    ),
     AgencySpec("gp", "Larkspur Lane Surgery (fictional)", Sector.PRIMARY_HEALTH),
     AgencySpec("hospital", "Northshire General Hospital (fictional)", Sector.ACUTE_HEALTH),
     AgencySpec("ambulance", "Northshire Ambulance Service (fictional)", Sector.AMBULANCE),
     AgencySpec("housing", "Northshire Homes (fictional)", Sector.HOUSING),
-    AgencySpec("childrens", "Northshire Children's Services (fictional)",
-               Sector.CHILDRENS_SOCIAL_CARE),
+    AgencySpec(
+        "childrens", "Northshire Children's Services (fictional)", Sector.CHILDRENS_SOCIAL_CARE
+    ),
     AgencySpec("adults", "Northshire Adult Social Care (fictional)", Sector.ADULT_SOCIAL_CARE),
     AgencySpec("probation", "Northshire Probation (fictional)", Sector.PROBATION),
     AgencySpec("school", "Millbrook Primary School (fictional)", Sector.EDUCATION),
     AgencySpec("mental_health", "Northshire Mind Team (fictional)", Sector.MENTAL_HEALTH),
     AgencySpec("recovery", "Northshire Recovery Service (fictional)", Sector.SUBSTANCE_MISUSE),
-    AgencySpec("da_service", "Harbour Light Domestic Abuse Service (fictional)",
-               Sector.SPECIALIST_DA, (
-        UserSpec("demo.idva", "Demo IDVA", Role.IDVA, TrainingLevel.ACCREDITED),
-        UserSpec("demo.maraccoordinator", "Demo MARAC Coordinator", Role.MARAC_COORDINATOR,
-                 TrainingLevel.SPECIALIST),
-    )),
-    AgencySpec("partnership_team", "Northshire Community Safety Partnership (fictional)",
-               Sector.OTHER, (
-        UserSpec("demo.maracchair", "Demo MARAC Chair", Role.MARAC_CHAIR, TrainingLevel.SPECIALIST),
-        UserSpec("demo.analyst", "Demo Partnership Analyst", Role.PARTNERSHIP_ANALYST,
-                 TrainingLevel.AWARENESS),
-        UserSpec("demo.dpo", "Demo Data Protection Officer", Role.DATA_PROTECTION_OFFICER,
-                 TrainingLevel.AWARENESS),
-        UserSpec("demo.partnershipadmin", "Demo Partnership Admin", Role.PARTNERSHIP_ADMIN,
-                 TrainingLevel.AWARENESS),
-    )),
+    AgencySpec(
+        "da_service",
+        "Harbour Light Domestic Abuse Service (fictional)",
+        Sector.SPECIALIST_DA,
+        (
+            UserSpec("demo.idva", "Demo IDVA", Role.IDVA, TrainingLevel.ACCREDITED),
+            UserSpec(
+                "demo.maraccoordinator",
+                "Demo MARAC Coordinator",
+                Role.MARAC_COORDINATOR,
+                TrainingLevel.SPECIALIST,
+            ),
+        ),
+    ),
+    AgencySpec(
+        "partnership_team",
+        "Northshire Community Safety Partnership (fictional)",
+        Sector.OTHER,
+        (
+            UserSpec(
+                "demo.maracchair", "Demo MARAC Chair", Role.MARAC_CHAIR, TrainingLevel.SPECIALIST
+            ),
+            UserSpec(
+                "demo.analyst",
+                "Demo Partnership Analyst",
+                Role.PARTNERSHIP_ANALYST,
+                TrainingLevel.AWARENESS,
+            ),
+            UserSpec(
+                "demo.dpo",
+                "Demo Data Protection Officer",
+                Role.DATA_PROTECTION_OFFICER,
+                TrainingLevel.AWARENESS,
+            ),
+            UserSpec(
+                "demo.partnershipadmin",
+                "Demo Partnership Admin",
+                Role.PARTNERSHIP_ADMIN,
+                TrainingLevel.AWARENESS,
+            ),
+        ),
+    ),
 ]
 
 
@@ -57,11 +89,16 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         if not settings.DEMO_MODE:
-            raise CommandError("demo_data loads fictional users with a published password: "
-                               "it runs only with the demo settings.")
-        _, agencies, users = build_partnership("Northshire (fictional)", NORTHSHIRE,
-                                               password=DEMO_PASSWORD)
+            raise CommandError(
+                "demo_data loads fictional users with a published password: "
+                "it runs only with the demo settings."
+            )
+        _, agencies, users = build_partnership(
+            "Northshire (fictional)", NORTHSHIRE, password=DEMO_PASSWORD
+        )
         self.stdout.write(f"Northshire (fictional): {len(agencies)} agencies, {len(users)} users.")
         self.stdout.write(f"Every demo user's password is: {DEMO_PASSWORD}")
         for user in users.values():
-            self.stdout.write(f"  {user.username:<24} {user.get_role_display()}, {user.agency.name}")
+            self.stdout.write(
+                f"  {user.username:<24} {user.get_role_display()}, {user.agency.name}"
+            )
