@@ -131,6 +131,9 @@ def second_factor(request: HttpRequest) -> HttpResponse:
             with transaction.atomic():
                 otp_login(request, device)
                 audit_record(
+                    actor=user, action=AuditAction.SIGN_IN, reason="second factor enrolled"
+                )
+                audit_record(
                     actor=user, action=AuditAction.SIGN_IN, reason="second factor accepted"
                 )
             return _after_sign_in(request)
@@ -180,6 +183,9 @@ def second_factor_setup(request: HttpRequest) -> HttpResponse:
                 static.confirmed = True
                 static.save(update_fields=["confirmed"])
                 otp_login(request, device)
+                audit_record(
+                    actor=user, action=AuditAction.SIGN_IN, reason="second factor enrolled"
+                )
                 audit_record(
                     actor=user,
                     action=AuditAction.UPDATE,
