@@ -11,9 +11,10 @@ STAMPS := $(VENV)/.stamps
 DEMO_ENV := DJANGO_SETTINGS_MODULE=config.settings.demo
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: demo test lint typecheck pytest demo-check bench system-packages python-packages assets clean
+.PHONY: demo test lint typecheck pytest demo-check bench base-packages system-packages \
+	python-packages assets clean
 
-demo: python-packages assets
+demo: base-packages python-packages assets
 	@mkdir -p var
 	$(DEMO_ENV) $(PY) manage.py migrate --no-input -v 0
 	$(DEMO_ENV) $(PY) manage.py demo_data
@@ -22,7 +23,7 @@ demo: python-packages assets
 	@echo "Sign in with any username above and the password shown. Stop with Ctrl+C."
 	$(DEMO_ENV) $(PY) manage.py runserver 127.0.0.1:8000 --noreload
 
-test: system-packages python-packages assets
+test: base-packages system-packages python-packages assets
 	$(MAKE) --no-print-directory lint typecheck pytest demo-check
 
 lint:
@@ -45,6 +46,19 @@ bench: system-packages python-packages
 
 # --- installs, each guarded by a stamp of its inputs ---
 
+# What both commands need from Debian: venv support for Python, and Node.js with npm
+# to build the front-end assets.
+base-packages:
+	@missing=""; \
+	$(PYTHON) -c "import ensurepip, venv" 2>/dev/null || missing="$$missing python3-venv"; \
+	command -v npm >/dev/null 2>&1 || missing="$$missing nodejs npm"; \
+	if [ -n "$$missing" ]; then \
+	  echo "Installing Debian packages:$$missing"; \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	fi
+
+# What the tests need besides: PostgreSQL's server and Chromium for the browser tests.
 system-packages:
 	@missing=""; \
 	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \

@@ -111,6 +111,15 @@ ELSEWHERE = [
 ]
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Browser tests run last: once Chromium is driven, an event loop runs in this thread."""
+    browser = [item for item in items if "/tests/browser/" in str(item.path)]
+    for item in browser:
+        item.add_marker(pytest.mark.browser)
+    others = [item for item in items if item not in browser]
+    items[:] = others + browser
+
+
 @pytest.fixture
 def cast(db: None) -> SimpleNamespace:
     """Testshire and Elsewhere, their agencies (`cast.agency.police`) and users (`cast.idva`)."""

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from accord.api import views
+from accord.api import docs, views
 
 app_name = "api"
 
@@ -11,5 +11,5 @@ urlpatterns = [
     path("users/", views.UserListView.as_view(), name="user-list"),
     path("users/<uuid:user_id>/", views.UserDetailView.as_view(), name="user-detail"),
     path("schema/", views.SchemaView.as_view(), name="schema"),
-    path("docs/", views.SchemaDocsView.as_view(url_name="api:schema"), name="docs"),
+    path("docs/", docs.api_docs, name="docs"),
 ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from drf_spectacular.utils import extend_schema
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+from drf_spectacular.views import SpectacularAPIView
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -113,12 +113,6 @@ class UserDetailView(APIView):
 
 class SchemaView(SpectacularAPIView):
     # drf-spectacular serves its views to anyone unless told otherwise.
-    permission_classes = [DeclaredActionPermission]
-    authentication_classes = [ApiKeyAuthentication, VerifiedSessionAuthentication]
-    required_actions = {"GET": Action.API_SCHEMA_VIEW}
-
-
-class SchemaDocsView(SpectacularSwaggerSplitView):
     permission_classes = [DeclaredActionPermission]
     authentication_classes = [ApiKeyAuthentication, VerifiedSessionAuthentication]
     required_actions = {"GET": Action.API_SCHEMA_VIEW}

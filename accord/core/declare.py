@@ -11,9 +11,11 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar
 
+from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect
 
 from accord.core.errors import NotAllowed, NotFound
 
@@ -31,6 +33,10 @@ def requires(action: str) -> Callable[[View], View]:
             user = request.user
             if not user.is_authenticated:
                 return redirect_to_login(request.get_full_path())
+            # Checked here as well as in the middleware, so no page is ever one
+            # forgotten exemption away from a password-only session.
+            if settings.SECOND_FACTOR_REQUIRED and not user.is_verified():
+                return redirect("web:second-factor")
             if not user.may(action):
                 raise PermissionDenied
             try:

@@ -10,19 +10,9 @@ from typing import Any
 
 import pytest
 
-# Playwright's synchronous API keeps an event loop in this thread; the ORM calls the
-# tests make between page actions are still synchronous and safe.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
 ROOT = Path(__file__).resolve().parents[2]
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 CHROMIUM = os.environ.get("ACCORD_CHROMIUM", "/usr/bin/chromium")
-
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    for item in items:
-        if "tests/browser/" in str(item.fspath):
-            item.add_marker(pytest.mark.browser)
 
 
 @pytest.fixture(scope="session")
@@ -43,6 +33,10 @@ def browser() -> Iterator[Any]:
     ]
     if os.geteuid() == 0:
         args.append("--no-sandbox")
+    # Playwright's synchronous API keeps an event loop running in this thread from here
+    # on; the ORM calls the tests make between page actions are still synchronous and
+    # safe. The browser tests run last (tests/conftest.py), so no other test runs so.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=args, headless=True)
         yield chromium
@@ -94,6 +88,7 @@ def axe_violations(page: Any) -> list[dict[str, Any]]:
 
 def check_page(page: Any, label: str) -> None:
     """No axe violations, and nothing wider than a 320 px screen."""
+    page.wait_for_load_state()
     violations = axe_violations(page)
     assert violations == [], f"{label}: {violations}"
     size = page.viewport_size

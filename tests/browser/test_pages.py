@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 
 from django_otp.oath import TOTP
+from playwright.sync_api import expect
 
 from tests.browser.conftest import check_page
 from tests.conftest import audit_rows
@@ -39,25 +40,25 @@ def test_an_agency_admin_signs_in_with_a_second_factor_and_every_page_is_accessi
     check_page(page, "sign-in")
 
     page.get_by_role("button", name="Sign in").click()
-    assert page.get_by_text("Enter your username.").first.is_visible()
+    expect(page.get_by_text("Enter your username.").first).to_be_visible()
     check_page(page, "sign-in with errors")
 
     _sign_in(page, "police_admin", cast.password)
-    assert page.url.endswith("/sign-in/second-factor/set-up/")
+    page.wait_for_url("**/sign-in/second-factor/set-up/")
     check_page(page, "second-factor set-up")
 
     _enrol(page)
     check_page(page, "recovery codes")
     page.get_by_role("link", name="I have saved my codes").click()
 
-    assert page.get_by_role("heading", name="Your work queue").is_visible()
+    expect(page.get_by_role("heading", name="Your work queue")).to_be_visible()
     identity = page.get_by_test_id("identity").inner_text()
     assert "Cal Admin" in identity and "Agency admin" in identity
     assert "Testshire Police" in identity
     check_page(page, "work queue")
 
     page.get_by_role("link", name="Agencies").click()
-    assert page.get_by_role("cell", name="Testshire Homes").is_visible()
+    expect(page.get_by_role("cell", name="Testshire Homes")).to_be_visible()
     check_page(page, "agencies")
 
     page.get_by_role("link", name="Users").click()
@@ -65,7 +66,7 @@ def test_an_agency_admin_signs_in_with_a_second_factor_and_every_page_is_accessi
     page.get_by_role("link", name="Add a user").click()
     check_page(page, "add a user")
     page.get_by_role("button", name="Add user").click()
-    assert page.get_by_role("heading", name="There is a problem").is_visible()
+    expect(page.get_by_role("heading", name="There is a problem")).to_be_visible()
     check_page(page, "add a user with errors")
 
     page.get_by_label("Username").fill("night.shift")
@@ -73,7 +74,7 @@ def test_an_agency_admin_signs_in_with_a_second_factor_and_every_page_is_accessi
     page.get_by_label("Domestic abuse training level").select_option("practitioner")
     page.get_by_label("First password").fill("a-long-enough-passphrase")
     page.get_by_role("button", name="Add user").click()
-    assert page.get_by_text("Night Shift Officer can now sign in as night.shift").is_visible()
+    expect(page.get_by_text("Night Shift Officer can now sign in as night.shift")).to_be_visible()
 
     page.get_by_role("link", name="Night Shift Officer").click()
     check_page(page, "change a user")
@@ -86,13 +87,13 @@ def test_an_agency_admin_signs_in_with_a_second_factor_and_every_page_is_accessi
     assert page.get_by_test_id("issued-key").inner_text().startswith("acc_")
     check_page(page, "api key issued")
     page.get_by_role("button", name="Revoke Case system").click()
-    assert page.get_by_text("has been revoked").is_visible()
+    expect(page.get_by_text("has been revoked")).to_be_visible()
 
     page.goto("/no-such-page/")
     check_page(page, "not found")
 
     page.get_by_role("button", name="Sign out").click()
-    assert page.get_by_text("You have signed out.").is_visible()
+    expect(page.get_by_text("You have signed out.")).to_be_visible()
     assert [r.reason for r in audit_rows(action="sign-in", actor_id=cast.police_admin.id)] == [
         "password accepted",
         "second factor enrolled",
@@ -105,11 +106,11 @@ def test_a_returning_user_is_asked_for_a_code(cast, page):
     page.get_by_role("button", name="Sign out").click()
 
     _sign_in(page, "gp", cast.password)
-    assert page.url.endswith("/sign-in/second-factor/")
+    page.wait_for_url("**/sign-in/second-factor/")
     check_page(page, "second-factor challenge")
     page.get_by_role("textbox", name="Code").fill("000000")
     page.get_by_role("button", name="Continue").click()
-    assert page.get_by_role("heading", name="There is a problem").is_visible()
+    expect(page.get_by_role("heading", name="There is a problem")).to_be_visible()
     check_page(page, "second-factor challenge with error")
 
 
@@ -122,7 +123,7 @@ def test_a_partnership_admin_adds_an_agency(cast, page):
     page.get_by_role("textbox", name="Name").fill("Testshire Refuge")
     page.get_by_label("Sector").select_option("specialist_da")
     page.get_by_role("button", name="Add agency").click()
-    assert page.get_by_text("Testshire Refuge has been added.").is_visible()
+    expect(page.get_by_text("Testshire Refuge has been added.")).to_be_visible()
     page.get_by_role("link", name="Testshire Refuge").click()
     check_page(page, "change an agency")
 
@@ -130,7 +131,7 @@ def test_a_partnership_admin_adds_an_agency(cast, page):
 def test_the_lockout_page_is_clear_and_accessible(cast, page, settings):
     for _ in range(settings.AXES_FAILURE_LIMIT):
         _sign_in(page, "teacher", "wrong-password")
-    assert page.get_by_role("heading", name="Sign-in is locked for now").is_visible()
+    expect(page.get_by_role("heading", name="Sign-in is locked for now")).to_be_visible()
     check_page(page, "locked out")
 
 
@@ -138,6 +139,14 @@ def test_the_demo_banner_shows_in_demo_mode(cast, page, settings):
     settings.DEMO_MODE = True
     settings.SECOND_FACTOR_REQUIRED = False
     _sign_in(page, "idva", cast.password)
-    assert page.get_by_text("This is a demonstration").is_visible()
-    assert page.get_by_role("heading", name="Your work queue").is_visible()
+    expect(page.get_by_text("This is a demonstration")).to_be_visible()
+    expect(page.get_by_role("heading", name="Your work queue")).to_be_visible()
     check_page(page, "work queue in demo mode")
+
+
+def test_the_api_docs_page_loads_from_our_own_origin(cast, page):
+    _sign_in(page, "police_spoc", cast.password)
+    _enrol(page)
+    page.goto("/api/v1/docs/")
+    page.get_by_text("/api/v1/agencies/").first.wait_for()
+    check_page(page, "api docs")

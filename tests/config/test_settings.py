@@ -25,12 +25,16 @@ PRODUCTION = {
 }
 
 
-def _run(code: str, environment: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    base = {
+def _clean_environment() -> dict[str, str]:
+    return {
         k: v
         for k, v in os.environ.items()
         if not k.startswith(("ACCORD_", "DJANGO_")) and k not in PRODUCTION
     }
+
+
+def _run(code: str, environment: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    base = _clean_environment()
     return subprocess.run(
         [sys.executable, "-c", code],
         cwd=ROOT,
@@ -73,7 +77,7 @@ def test_production_check_deploy_is_clean():
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "DEBUG"],
         cwd=ROOT,
-        env={**{k: v for k, v in os.environ.items() if not k.startswith("ACCORD_")}, **PRODUCTION},
+        env={**_clean_environment(), **PRODUCTION},
         capture_output=True,
         text=True,
         check=False,
@@ -100,15 +104,10 @@ def test_production_refuses_a_malformed_key():
 
 
 def test_manage_py_without_settings_module_is_production_and_refuses():
-    base = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("ACCORD_", "DJANGO_")) and k not in PRODUCTION
-    }
     result = subprocess.run(
         [sys.executable, "manage.py", "check"],
         cwd=ROOT,
-        env=base,
+        env=_clean_environment(),
         capture_output=True,
         text=True,
         check=False,

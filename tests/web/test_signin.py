@@ -62,6 +62,7 @@ def test_a_password_alone_does_not_reach_the_work_queue(cast):
     assert client.get("/").status_code == 302
     assert client.get("/agencies/")["Location"] == reverse("web:second-factor-setup")
     assert client.get("/api/v1/me/").status_code == 401
+    assert client.get("/api/v1/docs/")["Location"] == reverse("web:second-factor")
 
 
 def test_enrolment_shows_a_qr_code_and_confirms_with_a_code(cast):
@@ -221,3 +222,26 @@ def test_pages_carry_a_strict_content_security_policy(cast, client_for, path):
     assert "default-src 'none'" in policy
     assert "script-src 'self'" in policy and "unsafe-inline" not in policy
     assert response["X-Frame-Options"] == "DENY"
+
+
+def test_an_unknown_username_costs_as_much_time_as_a_wrong_password(cast, settings):
+    """Both run the production password hasher once, so timing does not reveal which
+    usernames exist. Medians of a few tries, compared within a generous factor."""
+    import statistics
+
+    from django.contrib.auth.backends import ModelBackend
+    from django.test import RequestFactory
+
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.PBKDF2PasswordHasher"]
+    cast.gp.set_password(cast.password)
+    cast.gp.save()
+    backend, request = ModelBackend(), RequestFactory().post(SIGN_IN)
+
+    def seconds(username: str) -> float:
+        start = time.perf_counter()
+        assert backend.authenticate(request, username=username, password="wrong") is None
+        return time.perf_counter() - start
+
+    known = statistics.median(seconds("gp") for _ in range(3))
+    unknown = statistics.median(seconds("nobody-at-all") for _ in range(3))
+    assert 0.5 < unknown / known < 2.0, (known, unknown)
