@@ -7,6 +7,8 @@ from typing import Any
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 
+from accord.core.declare import record_denial
+
 
 class DeclaredActionPermission(BasePermission):
     """Fails closed: a view or method with no declared action is refused."""
@@ -25,4 +27,7 @@ class DeclaredActionPermission(BasePermission):
         user = request.user
         if user is None or not getattr(user, "is_authenticated", False):
             return False
-        return bool(user.may(action))  # type: ignore[union-attr]
+        if user.may(action):  # type: ignore[union-attr]
+            return True
+        record_denial(user, action)
+        return False

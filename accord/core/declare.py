@@ -38,6 +38,7 @@ def requires(action: str) -> Callable[[View], View]:
             if settings.SECOND_FACTOR_REQUIRED and not user.is_verified():
                 return redirect("web:second-factor")
             if not user.may(action):
+                record_denial(user, action)
                 raise PermissionDenied
             try:
                 return view(request, *args, **kwargs)
@@ -50,6 +51,14 @@ def requires(action: str) -> Callable[[View], View]:
         return wrapped  # type: ignore[return-value]
 
     return decorate
+
+
+def record_denial(actor: Any, action: str) -> None:
+    """Refusals are audited as well as grants: who tried which action, never what data."""
+    from accord.audit.models import AuditAction
+    from accord.audit.services import audit_record
+
+    audit_record(actor=actor, action=AuditAction.DENY, reason=f"role does not allow {action}")
 
 
 def public(view: View) -> View:

@@ -68,6 +68,8 @@ def test_a_practitioner_cannot_add_an_agency(cast, api):
     )
     assert response.status_code == 403
     assert response.json()["status"] == 403
+    [denial] = audit_rows(action="deny", actor_id=cast.gp.id)
+    assert denial.reason == "role does not allow agency.manage"
 
 
 def test_a_malformed_body_names_each_field_and_changes_nothing(cast, api):

@@ -55,6 +55,13 @@ def test_practitioners_cannot_open_administration(cast, client_for):
     client = client_for(cast.police_officer)
     for path in ["/users/", "/users/new/", "/agencies/new/", "/api-keys/"]:
         assert client.get(path).status_code == 403
+    denials = audit_rows(action="deny", actor_id=cast.police_officer.id)
+    assert [d.reason for d in denials] == [
+        "role does not allow user.view",
+        "role does not allow user.manage",
+        "role does not allow agency.manage",
+        "role does not allow api_key.manage",
+    ]
     assert "Users" not in client.get("/").content.decode().split("<main")[0]
 
 
