@@ -236,4 +236,4 @@ def api() -> Iterator[Callable[..., ValidatingAPIClient]]:
 def audit_rows(**filters: Any) -> list[Any]:
     from accord.audit.models import AuditEvent
 
-    return list(AuditEvent.objects.filter(**filters).order_by("chain", "seq"))
+    return list(AuditEvent.objects.filter(**filters).order_by("chain", "id"))

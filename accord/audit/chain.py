@@ -1,28 +1,32 @@
-"""Sealing and checking rows of the audit chain.
+"""Sealing events into their chain, and proving the chain whole.
 
-Each row's hash is HMAC-SHA256(key, previous row's hash || canonical content),
-with the key named by the row's key id, so keys can be rotated without
-resealing history: retired keys stay in the key ring for verification only.
+Each seal's hash is HMAC-SHA256(key, previous seal's hash | canonical content), where
+the content is the event itself plus its chain, position and key id. The key is
+named by the seal's key id, so keys can be rotated without resealing history:
+retired keys stay in the key ring for verification only.
 """
 
 from __future__ import annotations
 
+import datetime
 import hmac
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
+from django.db import transaction
+from django.utils import timezone
 
-from accord.audit.models import AuditChainHead, AuditEvent
+from accord.audit.models import AuditChainHead, AuditEvent, AuditPending, AuditSeal
 
 GENESIS = "0" * 64
 
-SEALED_FIELDS = (
+EVENT_FIELDS = (
+    "id",
     "chain",
-    "seq",
     "occurred_at",
     "actor_kind",
     "actor_id",
@@ -34,21 +38,22 @@ SEALED_FIELDS = (
     "basis",
     "reason",
     "changed_fields",
-    "key_id",
 )
 
 
 def _value(value: Any) -> Any:
     if value is None or isinstance(value, (str, int, list)):
         return value
-    if hasattr(value, "isoformat"):
-        return value.isoformat(timespec="microseconds")
+    if isinstance(value, datetime.datetime):
+        return value.astimezone(datetime.UTC).isoformat(timespec="microseconds")
     return str(value)
 
 
-def canonical(event: AuditEvent) -> bytes:
-    """The row's content as bytes that do not depend on dict order or database."""
-    content = {name: _value(getattr(event, name)) for name in SEALED_FIELDS}
+def canonical(event: AuditEvent, *, seq: int, key_id: str) -> bytes:
+    """The sealed content as bytes that depend on neither dict order nor database."""
+    content = {name: _value(getattr(event, name)) for name in EVENT_FIELDS}
+    content["seq"] = seq
+    content["key_id"] = key_id
     return json.dumps(content, sort_keys=True, separators=(",", ":")).encode()
 
 
@@ -62,87 +67,197 @@ def _key(key_id: str) -> bytes:
         ) from None
 
 
-def seal(event: AuditEvent, prev_hash: str) -> str:
-    mac = hmac.new(_key(event.key_id), prev_hash.encode() + b"|" + canonical(event), "sha256")
-    return mac.hexdigest()
+def seal_hash(event: AuditEvent, *, seq: int, key_id: str, prev_hash: str) -> str:
+    content = canonical(event, seq=seq, key_id=key_id)
+    return hmac.new(_key(key_id), prev_hash.encode() + b"|" + content, "sha256").hexdigest()
 
 
-def current_key_id() -> str:
+def seal_pending(*, batch: int = 5000) -> int:
+    """Seal every committed, unsealed event into its chain. Returns how many were sealed.
+
+    Safe to run from any number of processes at once: each chain's head row is
+    locked while its batch is sealed, and the queue is read after the lock is held.
+    """
+    sealed = 0
+    chains = list(AuditPending.objects.values_list("chain", flat=True).distinct())
+    for chain in chains:
+        while True:
+            count = _seal_batch(chain, batch)
+            sealed += count
+            if count < batch:
+                break
+    return sealed
+
+
+def _seal_batch(chain: str, batch: int) -> int:
     key_id: str = settings.AUDIT_KEYS.current_id
-    return key_id
+    _key(key_id)  # a missing key must stop sealing before anything is written
+    with transaction.atomic():
+        AuditChainHead.objects.bulk_create([AuditChainHead(chain=chain)], ignore_conflicts=True)
+        head = AuditChainHead.objects.select_for_update().get(chain=chain)
+        waiting = list(
+            AuditPending.objects.filter(chain=chain)
+            .order_by("event_id")
+            .values_list("event_id", flat=True)[:batch]
+        )
+        if not waiting:
+            return 0
+        events = AuditEvent.objects.in_bulk(waiting)
+        now = timezone.now()
+        seals = []
+        seq, prev_hash = head.seq, head.hash
+        for event_id in waiting:
+            event = events.get(event_id)
+            if event is None:
+                # Its event was removed before it could be sealed: nothing to seal.
+                continue
+            seq += 1
+            digest = seal_hash(event, seq=seq, key_id=key_id, prev_hash=prev_hash)
+            seals.append(
+                AuditSeal(
+                    event_id=event_id,
+                    chain=chain,
+                    seq=seq,
+                    key_id=key_id,
+                    prev_hash=prev_hash,
+                    hash=digest,
+                    sealed_at=now,
+                )
+            )
+            prev_hash = digest
+        AuditSeal.objects.bulk_create(seals)
+        AuditPending.objects.filter(event_id__in=waiting).delete()
+        head.seq, head.hash = seq, prev_hash
+        head.save(update_fields=["seq", "hash"])
+    return len(waiting)
 
 
 @dataclass(frozen=True)
 class ChainProblem:
     chain: str
-    seq: int
-    row_id: int | None
+    seq: int | None
+    event_id: int | None
     what: str
 
     def __str__(self) -> str:
-        where = f"row {self.row_id}" if self.row_id is not None else "chain head"
-        return f"chain {self.chain}, position {self.seq} ({where}): {self.what}"
+        where = f"position {self.seq}" if self.seq is not None else "the chain as a whole"
+        event = f" (event {self.event_id})" if self.event_id is not None else ""
+        return f"chain {self.chain}, {where}{event}: {self.what}"
 
 
-def _walk(
-    chain: str, rows: Iterable[AuditEvent], head: AuditChainHead | None
-) -> ChainProblem | None:
-    prev_hash = GENESIS
-    expected_seq = 1
-    for row in rows:
-        if row.seq != expected_seq:
-            what = (
-                f"expected position {expected_seq} next but found {row.seq}: "
-                "rows were deleted or reordered"
-            )
-            return ChainProblem(chain, expected_seq, row.id, what)
-        if row.prev_hash != prev_hash:
-            return ChainProblem(
-                chain,
-                row.seq,
-                row.id,
-                "its link to the previous row is broken: rows were deleted, inserted or reordered",
-            )
-        try:
-            recomputed = seal(row, prev_hash)
-        except ImproperlyConfigured as error:
-            return ChainProblem(chain, row.seq, row.id, str(error))
-        if not hmac.compare_digest(recomputed, row.hash):
-            return ChainProblem(
-                chain, row.seq, row.id, "its content does not match its seal: the row was altered"
-            )
-        prev_hash = row.hash
-        expected_seq += 1
-    last_seq = expected_seq - 1
-    if head is None:
-        if last_seq:
-            return ChainProblem(chain, last_seq, None, "the chain head is missing")
-        return None
-    if head.seq != last_seq or head.hash != prev_hash:
-        return ChainProblem(
-            chain,
-            last_seq + 1,
-            None,
-            f"the chain head records {head.seq} rows but {last_seq} remain: rows at the end "
-            "were deleted",
-        )
-    return None
+@dataclass(frozen=True)
+class ChainReport:
+    chain: str
+    sealed: int
+    waiting: int
+    oldest_waiting_seconds: float
+    problem: ChainProblem | None
 
 
-def verify(batch_size: int = 5000) -> Iterator[tuple[str, int, ChainProblem | None]]:
-    """Walk every chain; yield (chain, rows checked, first problem or None)."""
+def _walk(chain: str, batch_size: int) -> tuple[int, str, ChainProblem | None]:
+    prev_hash, expected = GENESIS, 1
+    seals = AuditSeal.objects.filter(chain=chain).order_by("seq")
+    last_seq = 0
+    while True:
+        page = list(seals.filter(seq__gt=last_seq)[:batch_size])
+        if not page:
+            break
+        events = AuditEvent.objects.in_bulk([s.event_id for s in page])
+        for seal in page:
+            if seal.seq != expected:
+                return (
+                    expected - 1,
+                    prev_hash,
+                    ChainProblem(
+                        chain,
+                        expected,
+                        None,
+                        f"expected position {expected} next but found {seal.seq}: "
+                        "seals were deleted or reordered",
+                    ),
+                )
+            if seal.prev_hash != prev_hash:
+                return (
+                    expected - 1,
+                    prev_hash,
+                    ChainProblem(
+                        chain,
+                        seal.seq,
+                        seal.event_id,
+                        "its link to the previous seal is broken: seals were deleted or reordered",
+                    ),
+                )
+            event = events.get(seal.event_id)
+            if event is None or event.chain != chain:
+                return (
+                    expected - 1,
+                    prev_hash,
+                    ChainProblem(chain, seal.seq, seal.event_id, "its event was deleted"),
+                )
+            try:
+                recomputed = seal_hash(event, seq=seal.seq, key_id=seal.key_id, prev_hash=prev_hash)
+            except ImproperlyConfigured as error:
+                return (
+                    expected - 1,
+                    prev_hash,
+                    ChainProblem(chain, seal.seq, seal.event_id, str(error)),
+                )
+            if not hmac.compare_digest(recomputed, seal.hash):
+                return (
+                    expected - 1,
+                    prev_hash,
+                    ChainProblem(
+                        chain,
+                        seal.seq,
+                        seal.event_id,
+                        "the event does not match its seal: it was altered or moved",
+                    ),
+                )
+            prev_hash = seal.hash
+            expected += 1
+        last_seq = page[-1].seq
+    return expected - 1, prev_hash, None
+
+
+def verify(*, batch_size: int = 5000) -> Iterator[ChainReport]:
+    """Walk every chain and report, per chain, the first problem found (or None)."""
     heads = {head.chain: head for head in AuditChainHead.objects.all()}
-    chains = set(heads) | set(AuditEvent.objects.values_list("chain", flat=True).distinct())
+    chains = (
+        set(heads)
+        | set(AuditEvent.objects.values_list("chain", flat=True).distinct())
+        | set(AuditSeal.objects.values_list("chain", flat=True).distinct())
+    )
+    now = timezone.now()
     for chain in sorted(chains):
-        rows = AuditEvent.objects.filter(chain=chain).order_by("seq", "id").iterator(batch_size)
-        counted: list[int] = [0]
-
-        def counting(
-            source: Iterator[AuditEvent], counter: list[int] = counted
-        ) -> Iterator[AuditEvent]:
-            for row in source:
-                counter[0] += 1
-                yield row
-
-        problem = _walk(chain, counting(rows), heads.get(chain))
-        yield chain, counted[0], problem
+        sealed, last_hash, problem = _walk(chain, batch_size)
+        waiting = AuditPending.objects.filter(chain=chain)
+        waiting_count = waiting.count()
+        oldest = (
+            AuditEvent.objects.filter(id__in=waiting.values("event_id"))
+            .order_by("occurred_at")
+            .values_list("occurred_at", flat=True)
+            .first()
+        )
+        lag = (now - oldest).total_seconds() if oldest else 0.0
+        head = heads.get(chain)
+        if problem is None and head is not None and (head.seq, head.hash) != (sealed, last_hash):
+            problem = ChainProblem(
+                chain,
+                sealed + 1,
+                None,
+                f"the chain head records {head.seq} seals but {sealed} remain: "
+                "seals at the end were deleted",
+            )
+        if problem is None and head is None and sealed:
+            problem = ChainProblem(chain, None, None, "the chain head is missing")
+        if problem is None:
+            events = AuditEvent.objects.filter(chain=chain).count()
+            if events != sealed + waiting_count:
+                problem = ChainProblem(
+                    chain,
+                    None,
+                    None,
+                    f"{events} events but {sealed} sealed and {waiting_count} waiting: "
+                    "events were added outside the audit service or their seals removed",
+                )
+        yield ChainReport(chain, sealed, waiting_count, lag, problem)

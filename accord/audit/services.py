@@ -1,20 +1,36 @@
-"""Writing to the audit chain. Called inside the transaction of the act it records."""
+"""Writing to the audit log. Called inside the transaction of the act it records."""
 
 from __future__ import annotations
 
+import json
 import re
+import threading
+import time
 import uuid
 from collections.abc import Iterable
 from typing import Protocol
 
-from django.db import transaction
+from django.conf import settings
+from django.db import connection, transaction
 from django.utils import timezone
 
-from accord.audit import chain as sealing
-from accord.audit.models import ActorKind, AuditAction, AuditChainHead, AuditEvent
+from accord.audit.models import ActorKind, AuditAction, AuditEvent, AuditPending
 
 SYSTEM_CHAIN = "system"
 _FIELD_NAME = re.compile(r"^[a-z_][a-z0-9_.]{0,62}$")
+_REASON_MAX = 500
+
+# One statement writes the event and queues it for sealing: auditing a read costs
+# one round trip, and no writer waits on another.
+_INSERT_POSTGRESQL = """
+WITH event AS (
+    INSERT INTO audit_auditevent (chain, occurred_at, actor_kind, actor_id, agency_id, action,
+        object_type, object_id, person_id, basis, reason, changed_fields)
+    VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s::jsonb)
+    RETURNING id
+)
+INSERT INTO audit_auditpending (event_id, chain) SELECT id, %s FROM event RETURNING event_id
+"""
 
 
 class AuditActor(Protocol):
@@ -31,7 +47,7 @@ class AuditActor(Protocol):
 
 
 class AuditError(Exception):
-    """The audit row could not be written; the act that needed it must not happen."""
+    """The audit event could not be written; the act that needed it must not happen."""
 
 
 def audit_record(
@@ -46,12 +62,11 @@ def audit_record(
     reason: str = "",
     changed_fields: Iterable[str] = (),
 ) -> AuditEvent:
-    """Append one sealed row to the actor's partnership chain.
+    """Write one event to the actor's partnership's audit log.
 
-    Runs in the caller's transaction: if this fails, the caller's change is
-    rolled back with it, so there is never an unaudited act. The chain head
-    row is locked until the caller commits, which orders concurrent writers of
-    one partnership and never forks its chain.
+    Runs in the caller's transaction: if this fails, the caller's change is rolled
+    back with it, so there is never an unaudited act. The event is sealed into its
+    chain shortly after the transaction commits (see `accord.audit.chain`).
     """
     if action not in AuditAction.values:
         raise AuditError(f"'{action}' is not an audit action.")
@@ -59,8 +74,8 @@ def audit_record(
     for name in fields:
         if not _FIELD_NAME.match(name):
             raise AuditError("Changed fields are recorded by name only.")
-    if len(reason) > AuditEvent._meta.get_field("reason").max_length:  # type: ignore[operator]
-        raise AuditError("The reason is longer than 500 characters.")
+    if len(reason) > _REASON_MAX:
+        raise AuditError(f"The reason is longer than {_REASON_MAX} characters.")
 
     actor_kind: str
     actor_id: uuid.UUID | None
@@ -70,33 +85,65 @@ def audit_record(
     else:
         actor_kind, actor_id, agency_id = actor.actor_kind, actor.id, actor.agency_id
         partnership_id = partnership_id or actor.partnership_id
-    chain_name = str(partnership_id) if partnership_id else SYSTEM_CHAIN
-
-    with transaction.atomic():
-        AuditChainHead.objects.bulk_create(
-            [AuditChainHead(chain=chain_name)], ignore_conflicts=True
-        )
-        head = AuditChainHead.objects.select_for_update().get(chain=chain_name)
-        event = AuditEvent(
-            chain=chain_name,
-            seq=head.seq + 1,
-            occurred_at=timezone.now(),
-            actor_kind=actor_kind,
-            actor_id=actor_id,
-            agency_id=agency_id,
-            action=str(action),
-            object_type=object_type,
-            object_id=object_id,
-            person_id=person_id,
-            basis=basis,
-            reason=reason,
-            changed_fields=fields,
-            key_id=sealing.current_key_id(),
-            prev_hash=head.hash,
-        )
-        event.hash = sealing.seal(event, head.hash)
-        event.save(force_insert=True)
-        head.seq = event.seq
-        head.hash = event.hash
-        head.save(update_fields=["seq", "hash"])
+    event = AuditEvent(
+        chain=str(partnership_id) if partnership_id else SYSTEM_CHAIN,
+        occurred_at=timezone.now(),
+        actor_kind=actor_kind,
+        actor_id=actor_id,
+        agency_id=agency_id,
+        action=str(action),
+        object_type=object_type,
+        object_id=object_id,
+        person_id=person_id,
+        basis=basis,
+        reason=reason,
+        changed_fields=fields,
+    )
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                _INSERT_POSTGRESQL,
+                [
+                    event.chain,
+                    event.occurred_at,
+                    event.actor_kind,
+                    event.actor_id,
+                    event.agency_id,
+                    event.action,
+                    event.object_type,
+                    event.object_id,
+                    event.person_id,
+                    event.basis,
+                    event.reason,
+                    json.dumps(fields),
+                    event.chain,
+                ],
+            )
+            event.id = cursor.fetchone()[0]
+    else:
+        with transaction.atomic():
+            event.save(force_insert=True)
+            AuditPending.objects.create(event_id=event.id, chain=event.chain)
+    transaction.on_commit(request_sealing)
     return event
+
+
+_last_request = 0.0
+_request_lock = threading.Lock()
+
+
+def request_sealing() -> None:
+    """Ask the background worker to seal, at most once per AUDIT_SEAL_INTERVAL per process.
+
+    The sealing task runs again a second after it last sealed anything, so events
+    committed between requests are sealed without waiting for the next write.
+    """
+    global _last_request
+    now = time.monotonic()
+    with _request_lock:
+        if now - _last_request < settings.AUDIT_SEAL_INTERVAL_SECONDS:
+            return
+        _last_request = now
+    from accord.audit.tasks import seal_audit_log
+
+    seal_audit_log.enqueue()

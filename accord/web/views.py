@@ -6,6 +6,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.db.models import Q
 from django.forms import Form
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
@@ -94,8 +95,13 @@ def agency_edit(request: HttpRequest, agency_id: str) -> HttpResponse:
 @requires(Action.USER_VIEW)
 @require_GET
 def user_list(request: HttpRequest) -> HttpResponse:
+    """Users the admin may manage, filtered by name or username as they type (htmx)."""
+    query = request.GET.get("q", "").strip()[:100]
     users = selectors.users_for(actor=request.user)  # type: ignore[arg-type]
-    return render(request, "web/user_list.html", {"users": users})
+    if query:
+        users = users.filter(Q(display_name__icontains=query) | Q(username__icontains=query))
+    template = "web/_user_rows.html" if request.headers.get("HX-Request") else "web/user_list.html"
+    return render(request, template, {"users": users, "query": query})
 
 
 @requires(Action.USER_MANAGE)

@@ -176,6 +176,14 @@ SPECTACULAR_SETTINGS = {
 
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
+# Audit events are sealed into their chain by the background worker shortly after
+# commit; each process asks for sealing at most this often.
+AUDIT_SEAL_INTERVAL_SECONDS = 1.0
+# audit_verify fails when an event has waited longer than this to be sealed.
+AUDIT_SEAL_MAX_LAG_SECONDS = env.integer(
+    "ACCORD_AUDIT_SEAL_MAX_LAG_SECONDS", 300, minimum=10, maximum=86400
+)
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

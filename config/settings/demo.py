@@ -27,5 +27,8 @@ FIELD_ENCRYPTION_KEYS = env.key_ring(
 )
 AUDIT_KEYS = env.key_ring("ACCORD_AUDIT_KEY", old_name="ACCORD_AUDIT_OLD_KEYS", default=_DEMO_KEY)
 WHITENOISE_USE_FINDERS = True
+# One process and no worker: seal audit events as soon as each transaction commits.
+TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+AUDIT_SEAL_INTERVAL_SECONDS = 0.0
 STATIC_ROOT = None  # served from the apps by WhiteNoise; nothing is collected
 WHITENOISE_AUTOREFRESH = True

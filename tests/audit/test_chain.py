@@ -1,4 +1,4 @@
-"""The audit chain: sealed rows, tamper detection, append-only on PostgreSQL, no forks."""
+"""The audit log: one cheap write per act, sealed into a chain, tampering found."""
 
 from __future__ import annotations
 
@@ -9,10 +9,9 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import IntegrityError, ProgrammingError, connection, connections, transaction
-from django.test import override_settings
 
-from accord.audit.chain import verify
-from accord.audit.models import AuditAction, AuditChainHead, AuditEvent
+from accord.audit.chain import seal_pending, verify
+from accord.audit.models import AuditAction, AuditChainHead, AuditEvent, AuditPending, AuditSeal
 from accord.audit.services import AuditError, audit_record
 from accord.partnership import services
 from accord.partnership.models import Agency
@@ -25,8 +24,12 @@ def _run_verify() -> str:
     return out.getvalue()
 
 
+def _first_problem():
+    return next(r.problem for r in verify() if r.problem is not None)
+
+
 def _write(cast, count: int = 5) -> list[AuditEvent]:
-    return [
+    events = [
         audit_record(
             actor=cast.police_officer,
             action=AuditAction.READ,
@@ -37,27 +40,45 @@ def _write(cast, count: int = 5) -> list[AuditEvent]:
         )
         for n in range(count)
     ]
+    seal_pending()
+    return events
+
+
+def _seal_of(event: AuditEvent) -> AuditSeal:
+    return AuditSeal.objects.get(event_id=event.id)
 
 
 def _tamper(*statements: tuple[str, list[object]]) -> None:
-    """Change the table as someone with the owner's rights could: trigger off, edit, trigger on."""
+    """Change the tables as someone with the owner's rights could: triggers off, edit, on."""
     with connection.cursor() as cursor:
-        cursor.execute("ALTER TABLE audit_auditevent DISABLE TRIGGER USER")
+        for table in ("audit_auditevent", "audit_auditseal"):
+            cursor.execute(f"ALTER TABLE {table} DISABLE TRIGGER USER")
         for sql, params in statements:
             cursor.execute(sql, params)
-        cursor.execute("ALTER TABLE audit_auditevent ENABLE TRIGGER USER")
+        for table in ("audit_auditevent", "audit_auditseal"):
+            cursor.execute(f"ALTER TABLE {table} ENABLE TRIGGER USER")
 
 
-def test_it_chains_rows_of_one_partnership_in_order(cast):
-    rows = _write(cast, 3)
-    assert [r.seq for r in rows] == [rows[0].seq, rows[0].seq + 1, rows[0].seq + 2]
-    assert rows[1].prev_hash == rows[0].hash
-    assert rows[2].prev_hash == rows[1].hash
-    assert rows[0].chain == str(cast.testshire.id)
-    assert rows[0].agency_id == cast.agency.police.id
-    assert rows[0].actor_id == cast.police_officer.id
+def test_an_event_is_written_in_one_statement_and_queued_for_sealing(cast):
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        event = audit_record(actor=cast.police_officer, action=AuditAction.READ)
+    assert len(queries) == 1
+    assert AuditPending.objects.filter(event_id=event.id).exists()
+    assert not AuditSeal.objects.filter(event_id=event.id).exists()
+    assert event.chain == str(cast.testshire.id)
+    assert event.agency_id == cast.agency.police.id and event.actor_id == cast.police_officer.id
+
+
+def test_sealing_chains_events_of_one_partnership_in_order(cast):
+    events = _write(cast, 3)
+    seals = [_seal_of(e) for e in events]
+    assert [s.seq for s in seals] == [seals[0].seq, seals[0].seq + 1, seals[0].seq + 2]
+    assert seals[1].prev_hash == seals[0].hash and seals[2].prev_hash == seals[1].hash
+    assert not AuditPending.objects.exists()
     head = AuditChainHead.objects.get(chain=str(cast.testshire.id))
-    assert head.seq == rows[2].seq and head.hash == rows[2].hash
+    assert (head.seq, head.hash) == (seals[2].seq, seals[2].hash)
 
 
 def test_it_keeps_one_chain_per_partnership(cast):
@@ -70,75 +91,121 @@ def test_it_keeps_one_chain_per_partnership(cast):
 def test_verify_reports_an_intact_log(cast):
     _write(cast)
     output = _run_verify()
-    assert "Audit log intact" in output
-    assert "BROKEN" not in output
+    assert "Audit log intact" in output and "BROKEN" not in output
 
 
-def test_verify_finds_an_altered_row(cast):
-    rows = _write(cast)
-    _tamper(
-        ("UPDATE audit_auditevent SET reason = %s WHERE id = %s", ["nothing to see", rows[2].id])
-    )
+def test_verify_finds_an_altered_event(cast):
+    events = _write(cast)
+    sql = "UPDATE audit_auditevent SET reason = %s WHERE id = %s"
+    _tamper((sql, ["nothing to see", events[2].id]))
     with pytest.raises(CommandError, match="altered"):
         _run_verify()
-    problem = next(p for _, _, p in verify() if p is not None)
-    assert problem.row_id == rows[2].id
+    assert _first_problem().event_id == events[2].id
 
 
-def test_verify_finds_a_changed_basis_even_with_the_hash_kept(cast):
-    rows = _write(cast)
-    _tamper(("UPDATE audit_auditevent SET basis = 'consent' WHERE id = %s", [rows[1].id]))
-    problem = next(p for _, _, p in verify() if p is not None)
-    assert problem.row_id == rows[1].id and "altered" in problem.what
+def test_verify_finds_a_changed_basis(cast):
+    events = _write(cast)
+    _tamper(("UPDATE audit_auditevent SET basis = 'consent' WHERE id = %s", [events[1].id]))
+    problem = _first_problem()
+    assert problem.event_id == events[1].id and "altered" in problem.what
 
 
-def test_verify_finds_a_deleted_row(cast):
-    rows = _write(cast)
-    _tamper(("DELETE FROM audit_auditevent WHERE id = %s", [rows[2].id]))
+def test_verify_finds_a_deleted_event(cast):
+    events = _write(cast)
+    _tamper(("DELETE FROM audit_auditevent WHERE id = %s", [events[2].id]))
     with pytest.raises(CommandError, match="deleted"):
         _run_verify()
-    problem = next(p for _, _, p in verify() if p is not None)
-    assert problem.seq == rows[2].seq
+    problem = _first_problem()
+    assert problem.event_id == events[2].id and "its event was deleted" in problem.what
 
 
-def test_verify_finds_rows_deleted_from_the_end(cast):
-    rows = _write(cast)
-    _tamper(("DELETE FROM audit_auditevent WHERE id = %s", [rows[-1].id]))
-    problem = next(p for _, _, p in verify() if p is not None)
-    assert "end" in problem.what
+def test_verify_finds_a_deleted_seal(cast):
+    events = _write(cast)
+    seal = _seal_of(events[2])
+    _tamper(("DELETE FROM audit_auditseal WHERE event_id = %s", [events[2].id]))
+    with pytest.raises(CommandError, match="deleted or reordered"):
+        _run_verify()
+    assert _first_problem().seq == seal.seq
 
 
-def test_verify_finds_reordered_rows(cast):
-    rows = _write(cast)
-    a, b = rows[1], rows[3]
-    swap = "UPDATE audit_auditevent SET seq = %s WHERE id = %s"
-    _tamper((swap, [-1, a.id]), (swap, [a.seq, b.id]), (swap, [b.seq, a.id]))
+def test_verify_finds_an_event_and_seal_deleted_from_the_end(cast):
+    events = _write(cast)
+    _tamper(
+        ("DELETE FROM audit_auditseal WHERE event_id = %s", [events[-1].id]),
+        ("DELETE FROM audit_auditevent WHERE id = %s", [events[-1].id]),
+    )
+    assert "at the end were deleted" in _first_problem().what
+
+
+def test_verify_finds_reordered_events(cast):
+    events = _write(cast)
+    a, b = _seal_of(events[1]), _seal_of(events[3])
+    swap = "UPDATE audit_auditseal SET seq = %s WHERE event_id = %s"
+    _tamper((swap, [-1, a.event_id]), (swap, [a.seq, b.event_id]), (swap, [b.seq, a.event_id]))
     with pytest.raises(CommandError):
         _run_verify()
-    problem = next(p for _, _, p in verify() if p is not None)
-    assert problem.seq == a.seq
+    assert _first_problem().seq == a.seq
+
+
+def test_verify_finds_an_event_slipped_in_around_the_service(cast):
+    events = _write(cast, 2)
+    forged = AuditEvent.objects.get(pk=events[0].pk)
+    forged.pk = None
+    forged.reason = "forged"
+    forged.save(force_insert=True)
+    assert "outside the audit service" in _first_problem().what
+
+
+def test_verify_fails_when_sealing_falls_behind(cast, settings):
+    _write(cast, 1)
+    late = audit_record(actor=cast.police_officer, action=AuditAction.READ)
+    _tamper(
+        (
+            "UPDATE audit_auditevent SET occurred_at = occurred_at - interval '1 hour' "
+            "WHERE id = %s",
+            [late.id],
+        )
+    )
+    with pytest.raises(CommandError, match=r"waited .* to be sealed"):
+        _run_verify()
+    # Once the worker catches up, the alarm clears.
+    out = StringIO()
+    call_command("audit_verify", "--seal-first", stdout=out)
+    assert "Audit log intact" in out.getvalue()
 
 
 def test_verify_uses_retired_keys_after_rotation(cast, settings):
     _write(cast, 2)
     old = settings.AUDIT_KEYS
-    new_key = KeyRing(current_id="new", keys={"new": b"n" * 32, **old.keys})
-    settings.AUDIT_KEYS = new_key
+    settings.AUDIT_KEYS = KeyRing(current_id="new", keys={"new": b"n" * 32, **old.keys})
     _write(cast, 2)
-    assert {r.key_id for r in AuditEvent.objects.all()} == {old.current_id, "new"}
+    assert {s.key_id for s in AuditSeal.objects.all()} == {old.current_id, "new"}
     assert "Audit log intact" in _run_verify()
     settings.AUDIT_KEYS = KeyRing(current_id="new", keys={"new": b"n" * 32})
     with pytest.raises(CommandError, match="not in ACCORD_AUDIT_KEY"):
         _run_verify()
 
 
+def test_sealing_with_a_missing_key_writes_nothing(cast, settings):
+    event = audit_record(actor=cast.police_officer, action=AuditAction.READ)
+    settings.AUDIT_KEYS = KeyRing(current_id="gone", keys={})
+    with pytest.raises(Exception, match="gone"):
+        seal_pending()
+    assert AuditPending.objects.filter(event_id=event.id).exists()
+    assert not AuditSeal.objects.exists()
+
+
 def test_the_database_refuses_update_and_delete(cast):
-    row = _write(cast, 1)[0]
-    with pytest.raises(ProgrammingError, match="append-only"), transaction.atomic():
-        AuditEvent.objects.filter(pk=row.pk).update(reason="edited")
-    with pytest.raises(ProgrammingError, match="append-only"), transaction.atomic():
-        AuditEvent.objects.filter(pk=row.pk).delete()
-    assert AuditEvent.objects.get(pk=row.pk).reason == row.reason
+    event = _write(cast, 1)[0]
+    for query in (
+        AuditEvent.objects.filter(pk=event.pk),
+        AuditSeal.objects.filter(event_id=event.pk),
+    ):
+        with pytest.raises(ProgrammingError, match="append-only"), transaction.atomic():
+            query.update(**({"reason": "edited"} if query.model is AuditEvent else {"hash": "x"}))
+        with pytest.raises(ProgrammingError, match="append-only"), transaction.atomic():
+            query.delete()
+    assert AuditEvent.objects.get(pk=event.pk).reason == event.reason
 
 
 def test_it_refuses_values_in_changed_fields_and_unknown_actions(cast):
@@ -152,11 +219,17 @@ def test_it_refuses_values_in_changed_fields_and_unknown_actions(cast):
         audit_record(actor=cast.police_officer, action="peek")
 
 
-def test_a_service_whose_audit_row_fails_leaves_nothing_behind(cast, settings):
+def test_a_service_whose_audit_write_fails_leaves_nothing_behind(cast):
+    """The database refuses the audit insert (a full disk, a lost grant): the act fails."""
     before = Agency.objects.count()
-    # A key ring whose current key is missing: sealing the row fails.
-    settings.AUDIT_KEYS = KeyRing(current_id="gone", keys={})
-    with pytest.raises(Exception, match="gone"):
+    with connection.cursor() as cursor:
+        cursor.execute("""
+            CREATE FUNCTION refuse_audit() RETURNS trigger AS $$
+            BEGIN RAISE EXCEPTION 'audit store unavailable'; END; $$ LANGUAGE plpgsql;
+            CREATE TRIGGER refuse_audit BEFORE INSERT ON audit_auditevent
+                FOR EACH ROW EXECUTE FUNCTION refuse_audit();
+        """)
+    with pytest.raises(Exception, match="audit store unavailable"):
         services.agency_create(
             actor=cast.partnership_admin, name="Unaudited agency", sector="housing"
         )
@@ -165,10 +238,11 @@ def test_a_service_whose_audit_row_fails_leaves_nothing_behind(cast, settings):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_concurrent_writers_never_fork_the_chain(cast):
+def test_concurrent_writers_and_sealers_never_fork_the_chain(cast):
     assert connection.vendor == "postgresql"
-    writers, per_writer = 8, 15
-    barrier = threading.Barrier(writers)
+    writers, sealers, per_writer = 6, 2, 20
+    barrier = threading.Barrier(writers + sealers)
+    done = threading.Event()
     errors: list[BaseException] = []
 
     def write() -> None:
@@ -186,32 +260,61 @@ def test_concurrent_writers_never_fork_the_chain(cast):
         finally:
             connections.close_all()
 
+    def seal() -> None:
+        try:
+            barrier.wait()
+            while not done.is_set():
+                seal_pending(batch=7)
+        except BaseException as error:
+            errors.append(error)
+        finally:
+            connections.close_all()
+
     threads = [threading.Thread(target=write) for _ in range(writers)]
+    threads += [threading.Thread(target=seal) for _ in range(sealers)]
     for thread in threads:
         thread.start()
-    for thread in threads:
+    for thread in threads[:writers]:
         thread.join()
+    done.set()
+    for thread in threads[writers:]:
+        thread.join()
+    seal_pending()
     assert errors == []
     chain = str(cast.testshire.id)
-    seqs = list(
-        AuditEvent.objects.filter(chain=chain).order_by("seq").values_list("seq", flat=True)
-    )
+    seqs = list(AuditSeal.objects.filter(chain=chain).order_by("seq").values_list("seq", flat=True))
     assert seqs == list(range(1, len(seqs) + 1))
-    written = AuditEvent.objects.filter(chain=chain, reason__startswith="thread write").count()
-    assert written == writers * per_writer
-    assert all(problem is None for _, _, problem in verify())
+    written = AuditEvent.objects.filter(chain=chain, reason__startswith="thread write")
+    assert written.count() == writers * per_writer
+    assert AuditSeal.objects.filter(event_id__in=written.values("id")).count() == written.count()
+    assert all(report.problem is None for report in verify())
 
 
-def test_two_rows_cannot_take_one_place_in_a_chain(cast):
-    row = _write(cast, 1)[0]
-    clone = AuditEvent(
-        **{f.attname: getattr(row, f.attname) for f in AuditEvent._meta.fields if f.attname != "id"}
+@pytest.mark.django_db(transaction=True)
+def test_events_are_sealed_once_their_transaction_commits(cast):
+    with transaction.atomic():
+        event = audit_record(actor=cast.police_officer, action=AuditAction.READ)
+        assert not AuditSeal.objects.filter(event_id=event.id).exists()
+    # The test settings seal as soon as a transaction commits (no worker to wait for).
+    assert AuditSeal.objects.filter(event_id=event.id).exists()
+
+
+def test_two_seals_cannot_take_one_place_in_a_chain(cast):
+    event = _write(cast, 1)[0]
+    seal = _seal_of(event)
+    clone = AuditSeal(
+        event_id=event.id + 10_000,
+        chain=seal.chain,
+        seq=seal.seq,
+        key_id=seal.key_id,
+        prev_hash=seal.prev_hash,
+        hash=seal.hash,
+        sealed_at=seal.sealed_at,
     )
     with pytest.raises(IntegrityError), transaction.atomic():
         clone.save(force_insert=True)
 
 
-@override_settings(AUDIT_KEYS=KeyRing(current_id="x", keys={"x": b"x" * 32}))
 def test_anonymous_events_without_a_partnership_go_to_the_system_chain(db):
     event = audit_record(actor=None, action=AuditAction.SIGN_IN_FAILED, reason="password refused")
     assert event.chain == "system" and event.actor_id is None and event.actor_kind == "anonymous"

@@ -63,6 +63,11 @@ def test_an_agency_admin_signs_in_with_a_second_factor_and_every_page_is_accessi
 
     page.get_by_role("link", name="Users").click()
     check_page(page, "users")
+    page.get_by_label("Find a user by name or username").fill("spoc")
+    expect(page.get_by_role("link", name="Cal Admin")).to_have_count(0)
+    expect(page.get_by_role("link", name="Bea Spoc")).to_be_visible()
+    page.get_by_label("Find a user by name or username").fill("")
+    expect(page.get_by_role("link", name="Cal Admin")).to_be_visible()
     page.get_by_role("link", name="Add a user").click()
     check_page(page, "add a user")
     page.get_by_role("button", name="Add user").click()

@@ -201,3 +201,14 @@ def test_unknown_pages_get_a_plain_not_found_page(cast, client_for):
     assert response.status_code == 404
     assert "Page not found" in response.content.decode()
     assert "Traceback" not in response.content.decode()
+
+
+def test_the_user_list_filters_as_the_admin_types(cast, client_for):
+    client = client_for(cast.police_admin)
+    page = client.get("/users/?q=spoc").content.decode()
+    assert "Bea Spoc" in page and "Alice Officer" not in page
+    rows = client.get("/users/?q=alice", headers={"HX-Request": "true"}).content.decode()
+    assert rows.lstrip().startswith('<tbody class="govuk-table__body" id="user-rows">')
+    assert "Alice Officer" in rows and "<html" not in rows
+    # The filter never widens the admin's reach.
+    assert "Dee Doctor" not in client.get("/users/?q=dee").content.decode()

@@ -1,39 +1,43 @@
-"""On PostgreSQL, the audit table refuses UPDATE and DELETE.
+"""On PostgreSQL, audit events and their seals refuse UPDATE and DELETE.
 
 TRUNCATE is left to privileges: production grants the application's role only
-SELECT and INSERT on this table (docs/operations.md). SQLite (the one-process
+SELECT and INSERT on these tables (docs/operations.md). SQLite (the one-process
 demo) has no such guard; the HMAC chain still shows any change there.
 """
 
 from django.db import migrations
 
-FORBID = """
+TABLES = ("audit_auditevent", "audit_auditseal")
+
+FUNCTION = """
 CREATE OR REPLACE FUNCTION accord_audit_append_only() RETURNS trigger AS $$
 BEGIN
-    RAISE EXCEPTION 'audit_auditevent is append-only: % is not allowed', TG_OP
+    RAISE EXCEPTION '% is append-only: % is not allowed', TG_TABLE_NAME, TG_OP
         USING ERRCODE = 'insufficient_privilege';
 END;
 $$ LANGUAGE plpgsql;
-
-CREATE TRIGGER audit_auditevent_no_update_delete
-    BEFORE UPDATE OR DELETE ON audit_auditevent
-    FOR EACH ROW EXECUTE FUNCTION accord_audit_append_only();
 """
 
-ALLOW = """
-DROP TRIGGER IF EXISTS audit_auditevent_no_update_delete ON audit_auditevent;
-DROP FUNCTION IF EXISTS accord_audit_append_only();
+TRIGGER = """
+CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table}
+    FOR EACH ROW EXECUTE FUNCTION accord_audit_append_only();
 """
 
 
 def forbid(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(FORBID, params=None)
+    if schema_editor.connection.vendor != "postgresql":
+        return
+    schema_editor.execute(FUNCTION, params=None)
+    for table in TABLES:
+        schema_editor.execute(TRIGGER.format(table=table), params=None)
 
 
 def allow(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(ALLOW, params=None)
+    if schema_editor.connection.vendor != "postgresql":
+        return
+    for table in TABLES:
+        schema_editor.execute(f"DROP TRIGGER IF EXISTS {table}_append_only ON {table}", params=None)
+    schema_editor.execute("DROP FUNCTION IF EXISTS accord_audit_append_only()", params=None)
 
 
 class Migration(migrations.Migration):

@@ -4,24 +4,45 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from accord.audit.chain import verify
+from accord.audit.chain import seal_pending, verify
 
 
 class Command(BaseCommand):
-    help = "Walk every audit chain and report the first altered, deleted or reordered row."
+    help = (
+        "Walk every audit chain and report the first altered, deleted or reordered event; "
+        "fail too when sealing has fallen behind."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--seal-first",
+            action="store_true",
+            help="Seal events waiting to be sealed before checking (as the worker would).",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        problems = []
+        if options["seal_first"]:
+            seal_pending()
+        problems: list[str] = []
         total = 0
-        for chain, count, problem in verify():
-            total += count
-            if problem is None:
-                self.stdout.write(f"chain {chain}: {count} rows, intact")
-            else:
-                problems.append(problem)
-                self.stdout.write(f"chain {chain}: BROKEN at {problem}")
+        max_lag = settings.AUDIT_SEAL_MAX_LAG_SECONDS
+        for report in verify():
+            total += report.sealed
+            line = f"chain {report.chain}: {report.sealed} sealed, {report.waiting} waiting"
+            if report.problem is not None:
+                problems.append(f"The audit log has been tampered with: {report.problem}")
+                self.stdout.write(f"{line}; BROKEN at {report.problem}")
+                continue
+            if report.oldest_waiting_seconds > max_lag:
+                problems.append(
+                    f"chain {report.chain}: an event has waited "
+                    f"{report.oldest_waiting_seconds:.0f} s to be sealed (limit {max_lag} s); "
+                    "is the background worker running?"
+                )
+            self.stdout.write(f"{line}, intact")
         if problems:
-            raise CommandError(f"The audit log has been tampered with: {problems[0]}")
-        self.stdout.write(self.style.SUCCESS(f"Audit log intact: {total} rows checked."))
+            raise CommandError(problems[0])
+        self.stdout.write(self.style.SUCCESS(f"Audit log intact: {total} sealed events checked."))
