@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
+import secrets
 import uuid
 
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.db import models
 from django.utils import timezone
+from django_otp.models import Device, ThrottlingMixin, TimestampMixin
 
 from accord.partnership.vocabulary import Role, Sector, TrainingLevel, default_word_for
 
@@ -105,3 +108,50 @@ class User(AbstractBaseUser):
         from accord.partnership.permissions import role_may
 
         return self.is_active and role_may(self.role, action)
+
+
+class RecoveryCodeDevice(TimestampMixin, ThrottlingMixin, Device):
+    """One-time recovery codes for when the authenticator app is lost.
+
+    Only a SHA-256 digest of each code is stored: the codes carry 80 random bits, so
+    a copy of the database does not give anyone a way past the second factor.
+    """
+
+    def get_throttle_factor(self) -> int:
+        return 1
+
+    @staticmethod
+    def digest(code: str) -> str:
+        return hashlib.sha256(code.strip().replace(" ", "").lower().encode()).hexdigest()
+
+    def issue_codes(self, count: int) -> list[str]:
+        """Replace every code with `count` new ones; return them to be shown once."""
+        raw = [secrets.token_hex(10) for _ in range(count)]  # 80 random bits each
+        codes = [" ".join(code[i : i + 5] for i in range(0, 20, 5)) for code in raw]
+        self.codes.all().delete()
+        RecoveryCode.objects.bulk_create(
+            [RecoveryCode(device=self, digest=self.digest(code)) for code in codes]
+        )
+        return codes
+
+    def verify_token(self, token: str) -> bool:
+        allowed, _ = self.verify_is_allowed()
+        if not allowed:
+            return False
+        used = self.codes.filter(digest=self.digest(token)).first()
+        if used is None:
+            self.throttle_increment()
+            return False
+        used.delete()
+        self.throttle_reset(commit=False)
+        self.set_last_used_timestamp(commit=False)
+        self.save()
+        return True
+
+
+class RecoveryCode(models.Model):
+    device = models.ForeignKey(RecoveryCodeDevice, related_name="codes", on_delete=models.CASCADE)
+    digest = models.CharField(max_length=64, db_index=True)
+
+    def __str__(self) -> str:
+        return "recovery code"

@@ -15,7 +15,7 @@ class SecondFactorForm(forms.Form):
     token = forms.CharField(
         label="Code",
         help_text="The 6-digit code from your authenticator app, or one of your recovery codes.",
-        max_length=16,
+        max_length=32,
         widget=forms.TextInput(
             attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "spellcheck": "false"}
         ),

@@ -22,13 +22,12 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 from django_otp import login as otp_login
 from django_otp import match_token, user_has_device
-from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accord.audit.models import AuditAction
 from accord.audit.services import audit_record
 from accord.core.declare import public
-from accord.partnership.models import User
+from accord.partnership.models import RecoveryCodeDevice, User
 from accord.web.forms import SecondFactorForm
 
 RECOVERY_CODE_COUNT = 10
@@ -174,14 +173,10 @@ def second_factor_setup(request: HttpRequest) -> HttpResponse:
             with transaction.atomic():
                 device.confirmed = True
                 device.save(update_fields=["confirmed"])
-                static, _ = StaticDevice.objects.get_or_create(user=user, name="Recovery codes")
-                static.token_set.all().delete()
-                codes = [StaticToken.random_token() for _ in range(RECOVERY_CODE_COUNT)]
-                StaticToken.objects.bulk_create(
-                    [StaticToken(device=static, token=c) for c in codes]
+                recovery, _ = RecoveryCodeDevice.objects.get_or_create(
+                    user=user, defaults={"name": "Recovery codes", "confirmed": True}
                 )
-                static.confirmed = True
-                static.save(update_fields=["confirmed"])
+                codes = recovery.issue_codes(RECOVERY_CODE_COUNT)
                 otp_login(request, device)
                 audit_record(
                     actor=user, action=AuditAction.SIGN_IN, reason="second factor enrolled"

@@ -8,9 +8,9 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 from django_otp.oath import TOTP
-from django_otp.plugins.otp_static.models import StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from accord.partnership.models import RecoveryCode, RecoveryCodeDevice
 from tests.conftest import audit_rows, verify_second_factor
 
 SIGN_IN = "/sign-in/"
@@ -75,7 +75,13 @@ def test_enrolment_shows_a_qr_code_and_confirms_with_a_code(cast):
     assert "Your recovery codes" in response.content.decode()
     device.refresh_from_db()
     assert device.confirmed
-    assert StaticToken.objects.filter(device__user=cast.gp).count() == 10
+    assert RecoveryCode.objects.filter(device__user=cast.gp).count() == 10
+    shown = response.content.decode().split('data-testid="recovery-codes">')[1].split("</ul>")[0]
+    first_code = shown.split("<li>")[1].split("</li>")[0]
+    assert len(first_code.replace(" ", "")) == 20
+    # Only digests are stored: the database holds nothing that can be typed in.
+    stored = list(RecoveryCode.objects.values_list("digest", flat=True))
+    assert first_code not in stored and first_code.replace(" ", "") not in stored
     assert client.get("/").status_code == 200
     assert [r.changed_fields for r in audit_rows(action="update", object_id=cast.gp.id)] == [
         ["recovery_codes", "second_factor"]
@@ -120,16 +126,19 @@ def test_the_challenge_accepts_a_code_once_and_refuses_a_replay(cast):
 
 def test_a_recovery_code_works_once(cast):
     TOTPDevice.objects.create(user=cast.gp, name="phone", confirmed=True)
-    from django_otp.plugins.otp_static.models import StaticDevice
-
-    static = StaticDevice.objects.create(user=cast.gp, name="Recovery codes", confirmed=True)
-    static.token_set.create(token="recover123")
+    recovery = RecoveryCodeDevice.objects.create(
+        user=cast.gp, name="Recovery codes", confirmed=True
+    )
+    code = recovery.issue_codes(10)[3]
     client = Client()
     _post_password(client, "gp", cast.password)
-    assert client.post("/sign-in/second-factor/", {"token": "recover123"}).status_code == 302
+    assert client.post("/sign-in/second-factor/", {"token": code.upper()}).status_code == 302
+    assert client.get("/").status_code == 200
     again = Client()
     _post_password(again, "gp", cast.password)
-    assert again.post("/sign-in/second-factor/", {"token": "recover123"}).status_code == 200
+    assert again.post("/sign-in/second-factor/", {"token": code}).status_code == 200
+    assert again.get("/").status_code == 302
+    assert RecoveryCode.objects.filter(device=recovery).count() == 9
 
 
 def test_repeated_failures_lock_the_username_with_a_clear_message(cast, settings):
