@@ -64,7 +64,7 @@ class UserManager(BaseUserManager["User"]):
         return self.get(username__iexact=username)
 
 
-class User(AbstractBaseUser):
+class User(AbstractBaseUser):  # type: ignore[django-manager-missing]
     """Someone who signs in. Every user belongs to exactly one agency."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
