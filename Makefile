@@ -41,7 +41,10 @@ pytest:
 demo-check:
 	$(PY) bin/demo-check
 
-bench: system-packages python-packages
+bench: base-packages python-packages
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends postgresql >/dev/null; }
 	bin/with-postgres -- $(PY) -m bench
 
 # --- installs, each guarded by a stamp of its inputs ---
