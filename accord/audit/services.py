@@ -144,6 +144,6 @@ def request_sealing() -> None:
         if now - _last_request < settings.AUDIT_SEAL_INTERVAL_SECONDS:
             return
         _last_request = now
-    from accord.audit.tasks import seal_audit_log
+    from accord.audit.tasks import request_seal
 
-    seal_audit_log.enqueue()
+    request_seal()

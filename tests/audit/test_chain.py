@@ -318,3 +318,24 @@ def test_two_seals_cannot_take_one_place_in_a_chain(cast):
 def test_anonymous_events_without_a_partnership_go_to_the_system_chain(db):
     event = audit_record(actor=None, action=AuditAction.SIGN_IN_FAILED, reason="password refused")
     assert event.chain == "system" and event.actor_id is None and event.actor_kind == "anonymous"
+
+
+def test_sealing_is_asked_for_once_while_a_request_is_waiting(cast, settings):
+    """With the worker's database queue, repeated requests never pile up sealing tasks."""
+    from django_tasks_db.models import DBTaskResult
+
+    from accord.audit.tasks import request_seal, seal_audit_log
+
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    request_seal()
+    request_seal()
+    waiting = DBTaskResult.objects.filter(task_path=seal_audit_log.module_path)
+    assert waiting.count() == 1
+    waiting.delete()  # as if the worker had taken it
+    audit_record(actor=cast.police_officer, action=AuditAction.READ)
+    # The worker runs the task: it seals, and queues one follow-up for late commits...
+    assert seal_audit_log.call() >= 1
+    assert waiting.count() == 1
+    # ...but not a second while that one waits, and none once there is nothing to seal.
+    assert seal_audit_log.call() == 0
+    assert waiting.count() == 1
