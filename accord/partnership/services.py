@@ -216,3 +216,49 @@ def partnership_create(*, name: str) -> Partnership:
             changed_fields=["name"],
         )
     return partnership
+
+
+def user_reset_second_factor(*, actor: User, user: User) -> None:
+    """Remove a user's authenticator and recovery codes: they enrol again at next sign-in.
+
+    For a lost or replaced phone. Until they sign in again, nobody can use the account
+    with a second factor, and a password alone is still not enough to open any page.
+    """
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from accord.partnership.models import RecoveryCodeDevice
+
+    _require(actor, Action.USER_MANAGE)
+    user = selectors.user_get_for(actor=actor, user_id=user.pk)
+    if user.role not in dict(selectors.roles_assignable_by(actor=actor)):
+        raise NotAllowed
+    with transaction.atomic():
+        TOTPDevice.objects.filter(user=user).delete()
+        RecoveryCodeDevice.objects.filter(user=user).delete()
+        audit_record(
+            actor=actor,
+            action=AuditAction.UPDATE,
+            object_type="user",
+            object_id=user.id,
+            changed_fields=["second_factor", "recovery_codes"],
+            reason="second factor reset",
+        )
+
+
+def user_unlock_sign_in(*, actor: User, user: User) -> int:
+    """Lift a sign-in lockout on a user's name early. Returns the attempts cleared."""
+    from axes.utils import reset
+
+    _require(actor, Action.USER_MANAGE)
+    user = selectors.user_get_for(actor=actor, user_id=user.pk)
+    with transaction.atomic():
+        cleared = reset(username=user.username)
+        audit_record(
+            actor=actor,
+            action=AuditAction.UPDATE,
+            object_type="user",
+            object_id=user.id,
+            changed_fields=["sign_in_lockout"],
+            reason="sign-in lockout lifted",
+        )
+    return int(cleared)

@@ -17,6 +17,12 @@ urlpatterns = [
     path("users/", views.user_list, name="user-list"),
     path("users/new/", views.user_create, name="user-create"),
     path("users/<uuid:user_id>/", views.user_edit, name="user-edit"),
+    path(
+        "users/<uuid:user_id>/reset-second-factor/",
+        views.user_reset_second_factor,
+        name="user-reset-second-factor",
+    ),
+    path("users/<uuid:user_id>/unlock/", views.user_unlock_sign_in, name="user-unlock"),
     path("api-keys/", views.api_key_list, name="api-key-list"),
     path("api-keys/<uuid:key_id>/revoke/", views.api_key_revoke, name="api-key-revoke"),
 ]

@@ -146,9 +146,36 @@ def user_edit(request: HttpRequest, user_id: str) -> HttpResponse:
             return redirect("web:user-list")
     return render(
         request,
-        "web/form_page.html",
-        {"form": form, "title": f"Change {user.display_name}", "submit": "Save changes"},
+        "web/user_edit.html",
+        {
+            "form": form,
+            "title": f"Change {user.display_name}",
+            "submit": "Save changes",
+            "person": user,
+        },
     )
+
+
+@requires(Action.USER_MANAGE)
+@require_POST
+def user_reset_second_factor(request: HttpRequest, user_id: str) -> HttpResponse:
+    actor: Any = request.user
+    user = selectors.user_get_for(actor=actor, user_id=user_id)
+    services.user_reset_second_factor(actor=actor, user=user)
+    messages.success(
+        request, f"{user.display_name} will set up a new authenticator app when they next sign in."
+    )
+    return redirect("web:user-edit", user_id=user.pk)
+
+
+@requires(Action.USER_MANAGE)
+@require_POST
+def user_unlock_sign_in(request: HttpRequest, user_id: str) -> HttpResponse:
+    actor: Any = request.user
+    user = selectors.user_get_for(actor=actor, user_id=user_id)
+    services.user_unlock_sign_in(actor=actor, user=user)
+    messages.success(request, f"{user.display_name} can try to sign in again now.")
+    return redirect("web:user-edit", user_id=user.pk)
 
 
 @requires(Action.API_KEY_MANAGE)

@@ -83,6 +83,8 @@ def test_an_agency_admin_signs_in_with_a_second_factor_and_every_page_is_accessi
 
     page.get_by_role("link", name="Night Shift Officer").click()
     check_page(page, "change a user")
+    page.get_by_role("button", name="Reset second factor for Night Shift Officer").click()
+    expect(page.get_by_text("will set up a new authenticator app")).to_be_visible()
 
     page.get_by_role("link", name="API keys").click()
     check_page(page, "api keys")

@@ -212,3 +212,53 @@ def test_the_user_list_filters_as_the_admin_types(cast, client_for):
     assert "Alice Officer" in rows and "<html" not in rows
     # The filter never widens the admin's reach.
     assert "Dee Doctor" not in client.get("/users/?q=dee").content.decode()
+
+
+def test_an_agency_admin_resets_a_lost_second_factor(cast, client_for):
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from accord.partnership.models import RecoveryCodeDevice
+
+    TOTPDevice.objects.create(user=cast.police_officer, name="old phone", confirmed=True)
+    RecoveryCodeDevice.objects.create(
+        user=cast.police_officer, name="codes", confirmed=True
+    ).issue_codes(10)
+    client = client_for(cast.police_admin)
+    response = client.post(f"/users/{cast.police_officer.id}/reset-second-factor/")
+    assert response.status_code == 302
+    assert not TOTPDevice.objects.filter(user=cast.police_officer).exists()
+    assert not RecoveryCodeDevice.objects.filter(user=cast.police_officer).exists()
+    [row] = audit_rows(reason="second factor reset")
+    assert row.object_id == cast.police_officer.id and row.actor_id == cast.police_admin.id
+    # Another agency's user is not theirs to reset.
+    TOTPDevice.objects.create(user=cast.gp, name="phone", confirmed=True)
+    assert client.post(f"/users/{cast.gp.id}/reset-second-factor/").status_code == 404
+    assert TOTPDevice.objects.filter(user=cast.gp).exists()
+    assert client.get(f"/users/{cast.police_officer.id}/reset-second-factor/").status_code == 405
+
+
+def test_an_agency_admin_lifts_a_sign_in_lock(cast, client_for, settings):
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        Client().post(
+            "/sign-in/", {"username": "police_officer", "password": "wrong"}, REMOTE_ADDR="10.0.0.9"
+        )
+    locked = Client().post(
+        "/sign-in/",
+        {"username": "police_officer", "password": cast.password},
+        REMOTE_ADDR="10.0.0.8",
+    )
+    assert locked.status_code == 429
+    client_for(cast.police_admin).post(f"/users/{cast.police_officer.id}/unlock/")
+    after = Client().post(
+        "/sign-in/",
+        {"username": "police_officer", "password": cast.password},
+        REMOTE_ADDR="10.0.0.8",
+    )
+    assert after.status_code == 302
+    assert [r.reason for r in audit_rows(object_id=cast.police_officer.id, action="update")] == [
+        "sign-in lockout lifted"
+    ]
+    assert (
+        client_for(cast.police_officer).post(f"/users/{cast.police_officer.id}/unlock/").status_code
+        == 403
+    )
