@@ -135,6 +135,14 @@ def test_a_partnership_admin_adds_an_agency(cast, page):
     check_page(page, "change an agency")
 
 
+def test_a_refusal_is_a_plain_accessible_page(cast, page):
+    _sign_in(page, "teacher", cast.password)
+    _enrol(page)
+    page.goto("/users/")
+    expect(page.get_by_role("heading", name="You cannot do this")).to_be_visible()
+    check_page(page, "forbidden")
+
+
 def test_the_lockout_page_is_clear_and_accessible(cast, page, settings):
     for _ in range(settings.AXES_FAILURE_LIMIT):
         _sign_in(page, "teacher", "wrong-password")

@@ -262,3 +262,17 @@ def test_an_agency_admin_lifts_a_sign_in_lock(cast, client_for, settings):
         client_for(cast.police_officer).post(f"/users/{cast.police_officer.id}/unlock/").status_code
         == 403
     )
+
+
+def test_server_errors_show_a_plain_page_without_traces(db, settings):
+    from django.test import RequestFactory
+
+    from accord.web.errors import server_error
+
+    page = server_error(RequestFactory().get("/agencies/"))
+    assert page.status_code == 500
+    html = page.content.decode()
+    assert "Sorry, there is a problem with the service" in html and "Traceback" not in html
+    api = server_error(RequestFactory().get("/api/v1/agencies/"))
+    assert api.status_code == 500 and api["Content-Type"] == "application/json"
+    assert api.content.decode().startswith('{"status": 500')
