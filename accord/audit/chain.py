@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime
 import hmac
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -219,14 +219,28 @@ def _walk(chain: str, batch_size: int) -> tuple[int, str, ChainProblem | None]:
     return expected - 1, prev_hash, None
 
 
-def verify(*, batch_size: int = 5000) -> Iterator[ChainReport]:
-    """Walk every chain and report, per chain, the first problem found (or None)."""
+def verify(*, batch_size: int = 5000, expected: Iterable[str] = ()) -> Iterator[ChainReport]:
+    """Walk every chain and report, per chain, the first problem found (or None).
+
+    `expected` names chains that must exist (every partnership's: its creation is
+    audited), so a chain removed whole, head and all, is still noticed.
+    """
     heads = {head.chain: head for head in AuditChainHead.objects.all()}
     chains = (
         set(heads)
         | set(AuditEvent.objects.values_list("chain", flat=True).distinct())
         | set(AuditSeal.objects.values_list("chain", flat=True).distinct())
     )
+    for chain in sorted(set(expected) - chains):
+        yield ChainReport(
+            chain,
+            0,
+            0,
+            0.0,
+            ChainProblem(
+                chain, None, None, "the partnership has no audit log at all: it was removed"
+            ),
+        )
     now = timezone.now()
     for chain in sorted(chains):
         sealed, last_hash, problem = _walk(chain, batch_size)

@@ -339,3 +339,16 @@ def test_sealing_is_asked_for_once_while_a_request_is_waiting(cast, settings):
     # ...but not a second while that one waits, and none once there is nothing to seal.
     assert seal_audit_log.call() == 0
     assert waiting.count() == 1
+
+
+def test_verify_finds_a_partnership_whose_whole_log_was_removed(cast):
+    _write(cast, 2)
+    chain = str(cast.testshire.id)
+    _tamper(
+        ("DELETE FROM audit_auditseal WHERE chain = %s", [chain]),
+        ("DELETE FROM audit_auditevent WHERE chain = %s", [chain]),
+        ("DELETE FROM audit_auditpending WHERE chain = %s", [chain]),
+        ("DELETE FROM audit_auditchainhead WHERE chain = %s", [chain]),
+    )
+    with pytest.raises(CommandError, match="no audit log at all"):
+        _run_verify()
