@@ -14,7 +14,7 @@ from accord.audit.models import AuditAction
 from accord.audit.services import audit_record
 from accord.core.errors import NotAllowed
 from accord.partnership import selectors
-from accord.partnership.models import Agency, Partnership, User
+from accord.partnership.models import Agency, User
 from accord.partnership.permissions import Action
 from accord.partnership.vocabulary import Role, Sector, TrainingLevel
 
@@ -34,6 +34,26 @@ def _check_choice(field: str, value: str, choices: type[Any]) -> None:
 def _check_training_date(value: datetime.date | None) -> None:
     if value is not None and value > timezone.localdate():
         raise ValidationError({"training_date": ["The training date cannot be in the future."]})
+
+
+def _save_changes(
+    actor: User, target: Agency | User, object_type: str, changes: dict[str, Any]
+) -> None:
+    """Save the fields that really changed, and audit their names, in one transaction."""
+    changed = [name for name, value in changes.items() if getattr(target, name) != value]
+    if not changed:
+        return
+    with transaction.atomic():
+        for name in changed:
+            setattr(target, name, changes[name])
+        target.save(update_fields=changed)
+        audit_record(
+            actor=actor,
+            action=AuditAction.UPDATE,
+            object_type=object_type,
+            object_id=target.pk,
+            changed_fields=changed,
+        )
 
 
 def agency_create(*, actor: User, name: str, sector: str, victim_survivor_word: str = "") -> Agency:
@@ -78,20 +98,7 @@ def agency_update(*, actor: User, agency: Agency, **changes: Any) -> Agency:
         _check_choice("sector", changes["sector"], Sector)
     if "name" in changes and not str(changes["name"]).strip():
         raise ValidationError({"name": ["Enter the agency's name."]})
-    changed = [name for name, value in changes.items() if getattr(agency, name) != value]
-    if not changed:
-        return agency
-    with transaction.atomic():
-        for name in changed:
-            setattr(agency, name, changes[name])
-        agency.save(update_fields=changed)
-        audit_record(
-            actor=actor,
-            action=AuditAction.UPDATE,
-            object_type="agency",
-            object_id=agency.id,
-            changed_fields=changed,
-        )
+    _save_changes(actor, agency, "agency", changes)
     return agency
 
 
@@ -186,36 +193,8 @@ def user_update(*, actor: User, user: User, **changes: Any) -> User:
     if user.pk == actor.pk and ("role" in changes or changes.get("is_active") is False):
         raise ValidationError({"role": ["You cannot change your own role or deactivate yourself."]})
     _check_user_fields(actor, changes)
-    changed = [name for name, value in changes.items() if getattr(user, name) != value]
-    if not changed:
-        return user
-    with transaction.atomic():
-        for name in changed:
-            setattr(user, name, changes[name])
-        user.save(update_fields=changed)
-        audit_record(
-            actor=actor,
-            action=AuditAction.UPDATE,
-            object_type="user",
-            object_id=user.id,
-            changed_fields=changed,
-        )
+    _save_changes(actor, user, "user", changes)
     return user
-
-
-def partnership_create(*, name: str) -> Partnership:
-    """Set up a new partnership (an operator task, run from the command line)."""
-    with transaction.atomic():
-        partnership = Partnership.objects.create(name=name)
-        audit_record(
-            actor=None,
-            action=AuditAction.CREATE,
-            partnership_id=partnership.id,
-            object_type="partnership",
-            object_id=partnership.id,
-            changed_fields=["name"],
-        )
-    return partnership
 
 
 def user_reset_second_factor(*, actor: User, user: User) -> None:
