@@ -104,6 +104,16 @@ def database(name: str = "DATABASE_URL", *, default: str | None = None) -> dict[
     return config
 
 
+# The keys the demo and the tests use. They are in this repository, so anything
+# sealed or encrypted with them is sealed or encrypted for everyone.
+PUBLIC_KEYS = frozenset(
+    {
+        base64.b64decode("ZGVtby1vbmx5LWtleS1ub3Qtc2VjcmV0LTMyYnl0ZSE="),
+        base64.b64decode("dGVzdC1vbmx5LWtleS1ub3Qtc2VjcmV0LTMyYnl0ZXM="),
+    }
+)
+
+
 @dataclass(frozen=True)
 class KeyRing:
     """Named secret keys: the current one signs or encrypts, older ones only verify."""
@@ -139,6 +149,10 @@ def key_ring(name: str, *, old_name: str, default: str | None = None) -> KeyRing
     if entry is None:
         raise ImproperlyConfigured(f"The environment variable {name} must be set.")
     current_id, current = _parse_key(name, entry)
+    if raw(name) is not None and current in PUBLIC_KEYS:
+        raise ImproperlyConfigured(
+            f"{name} is a key published with Accord's demo or tests: generate a new one."
+        )
     keys = {current_id: current}
     for old in string_list(old_name):
         key_id, key = _parse_key(old_name, old)

@@ -49,6 +49,13 @@ def test_every_view_declares_its_permission(route, name, callback):
         assert DeclaredActionPermission in api_class.permission_classes, (
             f"{route} ({name}) does not check its declared actions"
         )
+        from accord.api.authentication import ApiKeyAuthentication, VerifiedSessionAuthentication
+
+        # Plain session authentication would let a password-only session in.
+        assert set(api_class.authentication_classes) <= {
+            ApiKeyAuthentication,
+            VerifiedSessionAuthentication,
+        }, f"{route} ({name}) accepts other authentication"
     actions = declared.values() if isinstance(declared, dict) else [declared]
     for action in actions:
         assert action in RULES, f"{route} ({name}) uses '{action}', which has no rule"

@@ -8,6 +8,7 @@ import uuid
 
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.db import models
+from django.db.models.functions import Lower
 from django.utils import timezone
 from django_otp.models import Device, ThrottlingMixin, TimestampMixin
 
@@ -88,6 +89,10 @@ class User(AbstractBaseUser):  # type: ignore[django-manager-missing]
 
     class Meta:
         ordering = ["display_name"]
+        constraints = [
+            # "J.Smith" and "j.smith" are one name: one account, one lockout counter.
+            models.UniqueConstraint(Lower("username"), name="user_username_ci_unique"),
+        ]
 
     def __str__(self) -> str:
         return self.display_name
@@ -107,7 +112,7 @@ class User(AbstractBaseUser):  # type: ignore[django-manager-missing]
     def may(self, action: str) -> bool:
         from accord.partnership.permissions import role_may
 
-        return self.is_active and role_may(self.role, action)
+        return self.is_active and self.agency.is_active and role_may(self.role, action)
 
 
 class RecoveryCodeDevice(TimestampMixin, ThrottlingMixin, Device):
@@ -138,11 +143,11 @@ class RecoveryCodeDevice(TimestampMixin, ThrottlingMixin, Device):
         allowed, _ = self.verify_is_allowed()
         if not allowed:
             return False
-        used = self.codes.filter(digest=self.digest(token)).first()
-        if used is None:
+        # Deleting is the check: of two requests racing with one code, only one deletes it.
+        deleted, _ = self.codes.filter(digest=self.digest(token)).delete()
+        if not deleted:
             self.throttle_increment()
             return False
-        used.delete()
         self.throttle_reset(commit=False)
         self.set_last_used_timestamp(commit=False)
         self.save()

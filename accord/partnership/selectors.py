@@ -49,8 +49,14 @@ def agencies_assignable_by(*, actor: User) -> QuerySet[Agency]:
     return Agency.objects.filter(pk=actor.agency_id, is_active=True)
 
 
+# Roles whose reach is the agency itself. The others (MARAC coordinator and chair,
+# partnership analyst, data protection officer, partnership admin) act for the whole
+# partnership, so only a partnership admin may give them.
+AGENCY_ROLES = frozenset({Role.PRACTITIONER, Role.AGENCY_SPOC, Role.IDVA, Role.AGENCY_ADMIN})
+
+
 def roles_assignable_by(*, actor: User) -> list[tuple[str, str]]:
-    """Agency admins cannot make partnership admins: that would escape their agency."""
+    """The roles the actor may give (and so the users whose role the actor may change)."""
     if actor.role == Role.PARTNERSHIP_ADMIN:
         return list(Role.choices)
-    return [(value, label) for value, label in Role.choices if value != Role.PARTNERSHIP_ADMIN]
+    return [(value, label) for value, label in Role.choices if value in AGENCY_ROLES]

@@ -96,8 +96,15 @@ def agency_update(*, actor: User, agency: Agency, **changes: Any) -> Agency:
         raise ValidationError({name: ["This field cannot be changed."] for name in sorted(unknown)})
     if "sector" in changes:
         _check_choice("sector", changes["sector"], Sector)
-    if "name" in changes and not str(changes["name"]).strip():
-        raise ValidationError({"name": ["Enter the agency's name."]})
+    if "name" in changes:
+        changes["name"] = str(changes["name"]).strip()
+        if not changes["name"]:
+            raise ValidationError({"name": ["Enter the agency's name."]})
+        others = Agency.objects.filter(partnership_id=agency.partnership_id).exclude(pk=agency.pk)
+        if others.filter(name__iexact=changes["name"]).exists():
+            raise ValidationError(
+                {"name": ["An agency with this name is already in the partnership."]}
+            )
     _save_changes(actor, agency, "agency", changes)
     return agency
 
@@ -190,7 +197,8 @@ def user_update(*, actor: User, user: User, **changes: Any) -> User:
     # An agency admin must not be able to edit a partnership admin into anything.
     if user.role not in dict(selectors.roles_assignable_by(actor=actor)):
         raise NotAllowed
-    if user.pk == actor.pk and ("role" in changes or changes.get("is_active") is False):
+    role_changes = "role" in changes and changes["role"] != user.role
+    if user.pk == actor.pk and (role_changes or changes.get("is_active") is False):
         raise ValidationError({"role": ["You cannot change your own role or deactivate yourself."]})
     _check_user_fields(actor, changes)
     _save_changes(actor, user, "user", changes)
@@ -230,8 +238,10 @@ def user_unlock_sign_in(*, actor: User, user: User) -> int:
 
     _require(actor, Action.USER_MANAGE)
     user = selectors.user_get_for(actor=actor, user_id=user.pk)
+    if user.role not in dict(selectors.roles_assignable_by(actor=actor)):
+        raise NotAllowed
     with transaction.atomic():
-        cleared = reset(username=user.username)
+        cleared = reset(username=user.username.lower())
         audit_record(
             actor=actor,
             action=AuditAction.UPDATE,

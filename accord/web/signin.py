@@ -19,6 +19,7 @@ from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 from django_otp import login as otp_login
 from django_otp import match_token, user_has_device
@@ -57,6 +58,26 @@ def _safe_next(request: HttpRequest, candidate: str | None) -> str | None:
 def _after_sign_in(request: HttpRequest) -> HttpResponse:
     target = request.session.pop("accord_next", None)
     return redirect(target or "web:home")
+
+
+def lockout_username(request: HttpRequest, credentials: dict[str, Any] | None) -> str:
+    """The name lockouts are counted against: as Accord matches it, without case."""
+    source = credentials if credentials is not None else request.POST
+    return str(source.get("username") or "").strip().lower()
+
+
+def client_ip(request: HttpRequest) -> str:
+    """The address lockouts are counted against.
+
+    Behind Accord's TLS proxy, the right-most X-Forwarded-For entry: the one the proxy
+    itself added. Earlier entries are whatever the client chose to send.
+    """
+    if settings.TRUST_FORWARDED_FOR:
+        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+        hops = [hop.strip() for hop in forwarded.split(",") if hop.strip()]
+        if hops:
+            return hops[-1]
+    return str(request.META.get("REMOTE_ADDR", ""))
 
 
 def lockout_response(
@@ -130,9 +151,6 @@ def second_factor(request: HttpRequest) -> HttpResponse:
             with transaction.atomic():
                 otp_login(request, device)
                 audit_record(
-                    actor=user, action=AuditAction.SIGN_IN, reason="second factor enrolled"
-                )
-                audit_record(
                     actor=user, action=AuditAction.SIGN_IN, reason="second factor accepted"
                 )
             return _after_sign_in(request)
@@ -154,19 +172,36 @@ def _qr_svg(data: str) -> str:
     return svg
 
 
+SETUP_DEVICE_KEY = "accord_setup_device"
+
+
 @public
+@never_cache
 @require_http_methods(["GET", "POST"])
 def second_factor_setup(request: HttpRequest) -> HttpResponse:
     """Enrol an authenticator app. Only for a user who has no confirmed device:
-    otherwise a stolen password would be enough to add a new one."""
+    otherwise a stolen password would be enough to add a new one.
+
+    Every visit makes a new secret, kept for this session only, so a secret seen by
+    anyone else (someone who knew the first password, say) is never the one enrolled.
+    """
     user = request.user
     if not user.is_authenticated:
         return redirect("web:sign-in")
     if user_has_device(user):
         return redirect("web:home" if user.is_verified() else "web:second-factor")
-    device, _ = TOTPDevice.objects.get_or_create(
-        user=user, confirmed=False, defaults={"name": "Authenticator app"}
-    )
+    device = None
+    if request.method == "POST":
+        device = TOTPDevice.objects.filter(
+            user=user, confirmed=False, pk=request.session.get(SETUP_DEVICE_KEY)
+        ).first()
+        if device is None:
+            return redirect("web:second-factor-setup")
+    else:
+        with transaction.atomic():
+            TOTPDevice.objects.filter(user=user, confirmed=False).delete()
+            device = TOTPDevice.objects.create(user=user, confirmed=False, name="Authenticator app")
+        request.session[SETUP_DEVICE_KEY] = device.pk
     form = SecondFactorForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         if device.verify_token(form.cleaned_data["token"].replace(" ", "")):
@@ -188,6 +223,7 @@ def second_factor_setup(request: HttpRequest) -> HttpResponse:
                     object_id=user.pk,
                     changed_fields=["second_factor", "recovery_codes"],
                 )
+            request.session.pop(SETUP_DEVICE_KEY, None)
             return render(request, "web/recovery_codes.html", {"codes": codes})
         form.add_error(
             "token", "The code is not right. Check the time on your device and try again."

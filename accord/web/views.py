@@ -10,6 +10,7 @@ from django.db.models import Q
 from django.forms import Form
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accord.api import services as api_keys
@@ -93,10 +94,13 @@ def agency_edit(request: HttpRequest, agency_id: str) -> HttpResponse:
 
 
 @requires(Action.USER_VIEW)
-@require_GET
+@require_http_methods(["GET", "POST"])
 def user_list(request: HttpRequest) -> HttpResponse:
-    """Users the admin may manage, filtered by name or username as they type (htmx)."""
-    query = request.GET.get("q", "").strip()[:100]
+    """Users the admin may manage, filtered by name or username as they type (htmx).
+
+    The search is posted, not put in the address, so staff names stay out of logs.
+    """
+    query = request.POST.get("q", "").strip()[:100]
     users = selectors.users_for(actor=request.user)  # type: ignore[arg-type]
     if query:
         users = users.filter(Q(display_name__icontains=query) | Q(username__icontains=query))
@@ -179,6 +183,7 @@ def user_unlock_sign_in(request: HttpRequest, user_id: str) -> HttpResponse:
 
 
 @requires(Action.API_KEY_MANAGE)
+@never_cache  # an issued key is on this page once; no cache may keep it
 @require_http_methods(["GET", "POST"])
 def api_key_list(request: HttpRequest) -> HttpResponse:
     actor: Any = request.user

@@ -70,7 +70,7 @@ TEMPLATES = [
 AUTH_USER_MODEL = "partnership.User"
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    "accord.partnership.backends.AccordModelBackend",
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -132,12 +132,17 @@ CONTENT_SECURITY_POLICY = {
 AXES_FAILURE_LIMIT = env.integer("ACCORD_SIGNIN_FAILURE_LIMIT", 5, minimum=3, maximum=20)
 AXES_COOLOFF_TIME = env.integer("ACCORD_SIGNIN_LOCKOUT_MINUTES", 15, minimum=1, maximum=1440) / 60
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
-AXES_RESET_ON_SUCCESS = True
+# A successful sign-in must not wipe failures: one colleague's own sign-in would
+# otherwise reset the count against everyone else's name from the same address.
+AXES_RESET_ON_SUCCESS = False
 AXES_LOCKOUT_CALLABLE = "accord.web.signin.lockout_response"
 AXES_USERNAME_FORM_FIELD = "username"
+AXES_USERNAME_CALLABLE = "accord.web.signin.lockout_username"
+AXES_CLIENT_IP_CALLABLE = "accord.web.signin.client_ip"
 AXES_VERBOSE = False
 AXES_ENABLE_ACCESS_FAILURE_LOG = False
-AXES_IPWARE_META_PRECEDENCE_ORDER = ["REMOTE_ADDR"]
+# Only behind Accord's own TLS proxy (production: ACCORD_BEHIND_TLS_PROXY).
+TRUST_FORWARDED_FOR = False
 
 OTP_TOTP_ISSUER = "Accord"
 OTP_TOTP_THROTTLE_FACTOR = 1

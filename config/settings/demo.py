@@ -6,6 +6,8 @@ settings never read them.
 
 from __future__ import annotations
 
+from django.core.exceptions import ImproperlyConfigured
+
 from config import env
 from config.settings.base import *  # noqa: F403
 
@@ -21,6 +23,9 @@ DATABASES = {
         default=f"sqlite:///{BASE_DIR / 'var' / 'demo.sqlite3'}",  # noqa: F405
     )
 }
+if DATABASES["default"]["ENGINE"] != "django.db.backends.sqlite3":
+    # The demo's keys and password are public: it must never point at a real database.
+    raise ImproperlyConfigured("The demo runs on SQLite only; DATABASE_URL names another database.")
 _DEMO_KEY = "demo:" + "ZGVtby1vbmx5LWtleS1ub3Qtc2VjcmV0LTMyYnl0ZSE="
 FIELD_ENCRYPTION_KEYS = env.key_ring(
     "ACCORD_FIELD_ENCRYPTION_KEY", old_name="ACCORD_FIELD_ENCRYPTION_OLD_KEYS", default=_DEMO_KEY

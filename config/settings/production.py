@@ -22,13 +22,22 @@ if len(SECRET_KEY) < 50 or len(set(SECRET_KEY)) < 5:
 ALLOWED_HOSTS = env.string_list("ALLOWED_HOSTS")
 if not ALLOWED_HOSTS:
     raise ImproperlyConfigured("The environment variable ALLOWED_HOSTS must be set.")
+if "*" in ALLOWED_HOSTS:
+    raise ImproperlyConfigured("ALLOWED_HOSTS must name Accord's hosts, not '*'.")
 CSRF_TRUSTED_ORIGINS = [f"https://{host}" for host in ALLOWED_HOSTS if not host.startswith(".")]
 
 DATABASES = {"default": env.database("DATABASE_URL")}
+if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+    # SQLite has no append-only guard on the audit log and one writer at a time.
+    raise ImproperlyConfigured("DATABASE_URL must name a PostgreSQL database in production.")
 FIELD_ENCRYPTION_KEYS = env.key_ring(
     "ACCORD_FIELD_ENCRYPTION_KEY", old_name="ACCORD_FIELD_ENCRYPTION_OLD_KEYS"
 )
 AUDIT_KEYS = env.key_ring("ACCORD_AUDIT_KEY", old_name="ACCORD_AUDIT_OLD_KEYS")
+if set(AUDIT_KEYS.keys.values()) & set(FIELD_ENCRYPTION_KEYS.keys.values()):
+    raise ImproperlyConfigured(
+        "ACCORD_AUDIT_KEY and ACCORD_FIELD_ENCRYPTION_KEY must be different keys."
+    )
 
 SECURE_SSL_REDIRECT = True
 SECURE_HSTS_SECONDS = env.integer("ACCORD_HSTS_SECONDS", 31536000, minimum=3600, maximum=63072000)
@@ -45,8 +54,4 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
-AXES_IPWARE_META_PRECEDENCE_ORDER = (
-    ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"]
-    if env.boolean("ACCORD_BEHIND_TLS_PROXY", False)
-    else ["REMOTE_ADDR"]
-)
+TRUST_FORWARDED_FOR = env.boolean("ACCORD_BEHIND_TLS_PROXY", False)

@@ -240,6 +240,16 @@ def test_the_schema_and_its_docs_page_are_served(cast, client_for):
     assert Client().get("/api/v1/schema/").status_code == 401
 
 
-def test_responses_so_far_were_validated_against_the_schema():
-    # Runs after the tests above in this module; the fixture validated each response.
-    assert SCHEMA.validated > 20
+def test_the_api_client_checks_each_response_against_the_schema(cast, api):
+    before = SCHEMA.validated
+    api(cast.gp).get("/api/v1/agencies/")
+    api().get("/api/v1/me/")
+    assert SCHEMA.validated == before + 2
+
+
+def test_renaming_an_agency_to_a_name_in_use_answers_400(cast, api):
+    response = api(cast.partnership_admin).patch(
+        f"/api/v1/agencies/{cast.agency.gp.id}/", {"name": "Testshire Police"}, format="json"
+    )
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["field"] == "name"

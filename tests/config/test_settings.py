@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import os
 import subprocess
 import sys
@@ -14,6 +15,7 @@ from config import env
 
 ROOT = Path(__file__).resolve().parents[2]
 KEY = "k1:" + "a2V5LWZvci1hY2NvcmQtcHJvZHVjdGlvbi10ZXN0cyE="  # 32 bytes, test-only
+AUDIT_KEY = "a1:" + base64.b64encode(b"audit-key-for-accord-prod-tests!").decode()
 
 PRODUCTION = {
     "DJANGO_SETTINGS_MODULE": "config.settings.production",
@@ -21,7 +23,7 @@ PRODUCTION = {
     "ALLOWED_HOSTS": "accord.example.org",
     "DATABASE_URL": "postgres://accord@127.0.0.1:5432/accord",
     "ACCORD_FIELD_ENCRYPTION_KEY": KEY,
-    "ACCORD_AUDIT_KEY": KEY.replace("k1", "a1"),
+    "ACCORD_AUDIT_KEY": AUDIT_KEY,
 }
 
 
@@ -169,3 +171,33 @@ def test_key_rings_keep_retired_keys_for_checking(environ):
 def test_session_idle_timeout_is_thirty_minutes_by_default(settings):
     assert settings.SESSION_COOKIE_AGE == 30 * 60
     assert settings.SESSION_SAVE_EVERY_REQUEST is True
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"ALLOWED_HOSTS": "*"}, "not '*'"),
+        ({"DATABASE_URL": "sqlite:///accord.sqlite3"}, "PostgreSQL database in production"),
+        ({"ACCORD_AUDIT_KEY": KEY.replace("k1", "a9")}, "must be different keys"),
+        (
+            {"ACCORD_AUDIT_KEY": "d1:ZGVtby1vbmx5LWtleS1ub3Qtc2VjcmV0LTMyYnl0ZSE="},
+            "published with Accord's demo or tests",
+        ),
+    ],
+)
+def test_production_refuses_unsafe_values(changes, message):
+    result = _run(LOAD, {**PRODUCTION, **changes})
+    assert result.returncode != 0
+    assert message in result.stderr.splitlines()[-1]
+
+
+def test_the_demo_refuses_any_database_but_sqlite():
+    result = _run(
+        LOAD,
+        {
+            "DJANGO_SETTINGS_MODULE": "config.settings.demo",
+            "DATABASE_URL": "postgres://accord@127.0.0.1:5432/accord",
+        },
+    )
+    assert result.returncode != 0
+    assert "The demo runs on SQLite only" in result.stderr

@@ -177,3 +177,48 @@ def test_demo_data_refuses_to_run_outside_demo_mode(db):
     with pytest.raises(CommandError, match="demo settings"):
         call_command("demo_data")
     assert not User.objects.exists()
+
+
+def test_agency_admins_give_agency_roles_only(cast):
+    for role in (
+        Role.DATA_PROTECTION_OFFICER,
+        Role.PARTNERSHIP_ANALYST,
+        Role.MARAC_CHAIR,
+        Role.MARAC_COORDINATOR,
+    ):
+        with pytest.raises(ValidationError):
+            _new_user(cast.police_admin, cast.agency.police, role=role)
+    assert _new_user(cast.police_admin, cast.agency.police, role=Role.AGENCY_SPOC).role == (
+        Role.AGENCY_SPOC
+    )
+    # Nor may they unlock or reset the partnership's own staff.
+    with pytest.raises(NotFound):
+        services.user_unlock_sign_in(actor=cast.police_admin, user=cast.dpo)
+
+
+def test_an_admin_may_save_their_own_details_with_their_role_unchanged(cast):
+    services.user_update(
+        actor=cast.police_admin,
+        user=cast.police_admin,
+        role=Role.AGENCY_ADMIN,
+        display_name="Cal Renamed",
+    )
+    cast.police_admin.refresh_from_db()
+    assert cast.police_admin.display_name == "Cal Renamed"
+
+
+def test_renaming_an_agency_to_a_name_in_use_is_refused_by_field(cast):
+    with pytest.raises(ValidationError) as error:
+        services.agency_update(
+            actor=cast.partnership_admin, agency=cast.agency.gp, name="testshire police"
+        )
+    assert "name" in error.value.message_dict
+
+
+def test_usernames_are_unique_without_regard_to_case_in_the_database(cast):
+    from django.db import IntegrityError, transaction
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        User.objects.create(
+            username="GP", display_name="Copy", agency=cast.agency.gp, role=Role.PRACTITIONER
+        )
