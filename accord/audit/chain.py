@@ -95,8 +95,10 @@ def _seal_batch(chain: str, batch: int) -> int:
     with transaction.atomic():
         AuditChainHead.objects.bulk_create([AuditChainHead(chain=chain)], ignore_conflicts=True)
         head = AuditChainHead.objects.select_for_update().get(chain=chain)
+        # Queue rows whose event has gone are left for audit_verify to report; they
+        # must not block the events behind them.
         waiting = list(
-            AuditPending.objects.filter(chain=chain)
+            AuditPending.objects.filter(chain=chain, event_id__in=AuditEvent.objects.values("id"))
             .order_by("event_id")
             .values_list("event_id", flat=True)[:batch]
         )
@@ -106,11 +108,14 @@ def _seal_batch(chain: str, batch: int) -> int:
         now = timezone.now()
         seals = []
         seq, prev_hash = head.seq, head.hash
+        sealable = []
         for event_id in waiting:
             event = events.get(event_id)
             if event is None:
-                # Its event was removed before it could be sealed: nothing to seal.
+                # Its event was removed before it could be sealed. The queue row stays,
+                # so audit_verify reports it rather than the gap passing unseen.
                 continue
+            sealable.append(event_id)
             seq += 1
             digest = seal_hash(event, seq=seq, key_id=key_id, prev_hash=prev_hash)
             seals.append(
@@ -126,10 +131,10 @@ def _seal_batch(chain: str, batch: int) -> int:
             )
             prev_hash = digest
         AuditSeal.objects.bulk_create(seals)
-        AuditPending.objects.filter(event_id__in=waiting).delete()
+        AuditPending.objects.filter(event_id__in=sealable).delete()
         head.seq, head.hash = seq, prev_hash
         head.save(update_fields=["seq", "hash"])
-    return len(waiting)
+    return len(sealable)
 
 
 @dataclass(frozen=True)
@@ -152,6 +157,31 @@ class ChainReport:
     waiting: int
     oldest_waiting_seconds: float
     problem: ChainProblem | None
+    head_hash: str = GENESIS
+
+
+def checkpoint_problem(chain: str, seq: int, digest: str) -> ChainProblem | None:
+    """Compare the chain with a checkpoint kept outside the database.
+
+    The chain head and the last seals live in the database, so someone with the
+    owner's rights could remove the end of a chain and set the head back. A checkpoint
+    recorded earlier elsewhere (position and hash) must still be in the chain.
+    """
+    if seq == 0:
+        return None
+    seal = AuditSeal.objects.filter(chain=chain, seq=seq).first()
+    if seal is None:
+        return ChainProblem(
+            chain, seq, None, "a checkpointed seal is gone: the end of the chain was removed"
+        )
+    if not hmac.compare_digest(seal.hash, digest):
+        return ChainProblem(
+            chain,
+            seq,
+            seal.event_id,
+            "the seal differs from its checkpoint: the chain was rewritten",
+        )
+    return None
 
 
 def _walk(chain: str, batch_size: int) -> tuple[int, str, ChainProblem | None]:
@@ -265,6 +295,13 @@ def verify(*, batch_size: int = 5000, expected: Iterable[str] = ()) -> Iterator[
         if problem is None and head is None and sealed:
             problem = ChainProblem(chain, None, None, "the chain head is missing")
         if problem is None:
+            lost = waiting.exclude(event_id__in=AuditEvent.objects.filter(chain=chain).values("id"))
+            lost_id = lost.values_list("event_id", flat=True).first()
+            if lost_id is not None:
+                problem = ChainProblem(
+                    chain, None, lost_id, "an event waiting to be sealed was deleted"
+                )
+        if problem is None:
             events = AuditEvent.objects.filter(chain=chain).count()
             if events != sealed + waiting_count:
                 problem = ChainProblem(
@@ -274,4 +311,4 @@ def verify(*, batch_size: int = 5000, expected: Iterable[str] = ()) -> Iterator[
                     f"{events} events but {sealed} sealed and {waiting_count} waiting: "
                     "events were added outside the audit service or their seals removed",
                 )
-        yield ChainReport(chain, sealed, waiting_count, lag, problem)
+        yield ChainReport(chain, sealed, waiting_count, lag, problem, last_hash)

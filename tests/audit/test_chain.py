@@ -352,3 +352,32 @@ def test_verify_finds_a_partnership_whose_whole_log_was_removed(cast):
     )
     with pytest.raises(CommandError, match="no audit log at all"):
         _run_verify()
+
+
+def test_a_trimmed_chain_with_its_head_set_back_is_caught_by_a_checkpoint(cast, tmp_path):
+    events = _write(cast, 4)
+    checkpoint = tmp_path / "audit-checkpoints.json"
+    call_command("audit_verify", "--write-checkpoints", str(checkpoint), stdout=StringIO())
+    last, before = _seal_of(events[-1]), _seal_of(events[-2])
+    _tamper(
+        ("DELETE FROM audit_auditseal WHERE event_id = %s", [last.event_id]),
+        ("DELETE FROM audit_auditevent WHERE id = %s", [last.event_id]),
+        (
+            "UPDATE audit_auditchainhead SET seq = %s, hash = %s WHERE chain = %s",
+            [before.seq, before.hash, last.chain],
+        ),
+    )
+    # Without the checkpoint the trimmed chain looks whole; with it, it does not.
+    assert "Audit log intact" in _run_verify()
+    with pytest.raises(CommandError, match="checkpointed seal is gone"):
+        call_command("audit_verify", "--checkpoints", str(checkpoint), stdout=StringIO())
+
+
+def test_an_event_deleted_while_waiting_is_reported_and_blocks_nothing(cast):
+    lost = audit_record(actor=cast.police_officer, action=AuditAction.READ)
+    kept = audit_record(actor=cast.police_officer, action=AuditAction.READ)
+    _tamper(("DELETE FROM audit_auditevent WHERE id = %s", [lost.id]))
+    seal_pending(batch=1)
+    assert AuditSeal.objects.filter(event_id=kept.id).exists()
+    problem = _first_problem()
+    assert problem.event_id == lost.id and "waiting to be sealed was deleted" in problem.what
