@@ -41,4 +41,6 @@ class VerifiedSessionAuthentication(authentication.SessionAuthentication):
         user = result[0]
         if settings.SECOND_FACTOR_REQUIRED and not user.is_verified():
             return None
+        if user.must_change_password:
+            return None
         return result

@@ -78,6 +78,8 @@ class User(AbstractBaseUser):  # type: ignore[django-manager-missing]
         max_length=20, choices=TrainingLevel.choices, default=TrainingLevel.NONE
     )
     training_date = models.DateField(null=True, blank=True)
+    # Set when an admin chose the password: the person chooses their own at next sign-in.
+    must_change_password = models.BooleanField(default=False)
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 

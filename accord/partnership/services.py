@@ -151,6 +151,7 @@ def user_create(
         },
     )
     user = User(
+        must_change_password=True,
         username=username,
         display_name=display_name.strip(),
         email=email.strip(),
@@ -251,3 +252,30 @@ def user_unlock_sign_in(*, actor: User, user: User) -> int:
             reason="sign-in lockout lifted",
         )
     return int(cleared)
+
+
+def password_change(*, actor: User, old_password: str, new_password: str, repeated: str) -> User:
+    """A user sets their own password. Checks the old one and Django's validators."""
+    if not actor.check_password(old_password):
+        raise ValidationError({"old_password": ["Your current password is not right."]})
+    if new_password != repeated:
+        raise ValidationError({"repeated": ["The two new passwords are not the same."]})
+    if new_password == old_password:
+        raise ValidationError({"new_password": ["Choose a password you have not used here."]})
+    try:
+        validate_password(new_password, actor)
+    except ValidationError as error:
+        raise ValidationError({"new_password": error.messages}) from None
+    with transaction.atomic():
+        actor.set_password(new_password)
+        actor.must_change_password = False
+        actor.save(update_fields=["password", "must_change_password"])
+        audit_record(
+            actor=actor,
+            action=AuditAction.UPDATE,
+            object_type="user",
+            object_id=actor.id,
+            changed_fields=["password"],
+            reason="own password changed",
+        )
+    return actor

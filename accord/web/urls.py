@@ -11,6 +11,7 @@ urlpatterns = [
     path("sign-in/second-factor/", signin.second_factor, name="second-factor"),
     path("sign-in/second-factor/set-up/", signin.second_factor_setup, name="second-factor-setup"),
     path("sign-out/", signin.sign_out, name="sign-out"),
+    path("account/password/", views.account_password, name="account-password"),
     path("agencies/", views.agency_list, name="agency-list"),
     path("agencies/new/", views.agency_create, name="agency-create"),
     path("agencies/<uuid:agency_id>/", views.agency_edit, name="agency-edit"),

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
+from django.contrib.auth import update_session_auth_hash
 from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.forms import Form
@@ -17,7 +18,14 @@ from accord.api import services as api_keys
 from accord.core.declare import public, requires
 from accord.partnership import selectors, services
 from accord.partnership.permissions import Action
-from accord.web.forms import AgencyEditForm, AgencyForm, ApiKeyForm, UserCreateForm, UserEditForm
+from accord.web.forms import (
+    AgencyEditForm,
+    AgencyForm,
+    ApiKeyForm,
+    PasswordChangeForm,
+    UserCreateForm,
+    UserEditForm,
+)
 
 
 def _apply_errors(form: Form, error: ValidationError) -> None:
@@ -39,6 +47,28 @@ def health(request: HttpRequest) -> JsonResponse:
 def home(request: HttpRequest) -> HttpResponse:
     # The work queue fills as referrals, requests and actions arrive (later issues).
     return render(request, "web/home.html", {"queue": []})
+
+
+@requires(Action.ACCOUNT_VIEW)
+@never_cache
+@require_http_methods(["GET", "POST"])
+def account_password(request: HttpRequest) -> HttpResponse:
+    """Change one's own password; required at the first sign-in after an admin set it."""
+    actor: Any = request.user
+    form = PasswordChangeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.password_change(actor=actor, **form.cleaned_data)
+        except ValidationError as error:
+            _apply_errors(form, error)
+        else:
+            update_session_auth_hash(request, actor)
+            messages.success(request, "Your password has been changed.")
+            return redirect("web:home")
+    title = "Choose your own password" if actor.must_change_password else "Change your password"
+    return render(
+        request, "web/form_page.html", {"form": form, "title": title, "submit": "Change password"}
+    )
 
 
 @requires(Action.AGENCY_VIEW)

@@ -96,6 +96,9 @@ def test_an_agency_admin_signs_in_with_a_second_factor_and_every_page_is_accessi
     page.get_by_role("button", name="Revoke Case system").click()
     expect(page.get_by_text("has been revoked")).to_be_visible()
 
+    page.get_by_role("link", name="Change your password").click()
+    check_page(page, "change your password")
+
     page.goto("/no-such-page/")
     check_page(page, "not found")
 

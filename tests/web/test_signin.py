@@ -338,3 +338,58 @@ def test_a_deactivated_agencys_users_cannot_sign_in_or_act(cast, client_for):
     assert client.get("/").status_code == 302  # the session ends with the agency
     refused = _post_password(Client(), "gp", cast.password)
     assert "The username or password is not right." in refused.content.decode()
+
+
+def test_a_user_whose_password_an_admin_chose_must_choose_their_own(cast, client_for):
+    from accord.partnership import services
+
+    user = services.user_create(
+        actor=cast.police_admin,
+        agency=cast.agency.police,
+        username="new.officer",
+        display_name="New Officer",
+        role="practitioner",
+        password="chosen-by-the-admin",
+    )
+    assert user.must_change_password
+    client = client_for(user)
+    assert client.get("/")["Location"] == "/account/password/"
+    assert client.get("/agencies/")["Location"] == "/account/password/"
+    assert client.get("/api/v1/me/").status_code == 401
+    page = client.get("/account/password/").content.decode()
+    assert "Choose your own password" in page
+
+    wrong = client.post(
+        "/account/password/",
+        {
+            "old_password": "not-it",
+            "new_password": "my-own-long-passphrase",
+            "repeated": "my-own-long-passphrase",
+        },
+    )
+    assert "Your current password is not right." in wrong.content.decode()
+    differ = client.post(
+        "/account/password/",
+        {
+            "old_password": "chosen-by-the-admin",
+            "new_password": "my-own-long-passphrase",
+            "repeated": "my-own-long-passphrase!",
+        },
+    )
+    assert "The two new passwords are not the same." in differ.content.decode()
+
+    done = client.post(
+        "/account/password/",
+        {
+            "old_password": "chosen-by-the-admin",
+            "new_password": "my-own-long-passphrase",
+            "repeated": "my-own-long-passphrase",
+        },
+    )
+    assert done["Location"] == "/"
+    assert client.get("/").status_code == 200  # still signed in with the new password
+    user.refresh_from_db()
+    assert not user.must_change_password and user.check_password("my-own-long-passphrase")
+    [row] = audit_rows(reason="own password changed")
+    assert row.actor_id == user.id and row.changed_fields == ["password"]
+    assert "no-store" in client.get("/account/password/")["Cache-Control"]
