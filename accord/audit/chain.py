@@ -18,6 +18,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from accord.audit.models import AuditChainHead, AuditEvent, AuditPending, AuditSeal
@@ -98,7 +99,8 @@ def _seal_batch(chain: str, batch: int) -> int:
         # Queue rows whose event has gone are left for audit_verify to report; they
         # must not block the events behind them.
         waiting = list(
-            AuditPending.objects.filter(chain=chain, event_id__in=AuditEvent.objects.values("id"))
+            AuditPending.objects.filter(chain=chain)
+            .filter(Exists(AuditEvent.objects.filter(id=OuterRef("event_id"))))
             .order_by("event_id")
             .values_list("event_id", flat=True)[:batch]
         )
@@ -295,7 +297,7 @@ def verify(*, batch_size: int = 5000, expected: Iterable[str] = ()) -> Iterator[
         if problem is None and head is None and sealed:
             problem = ChainProblem(chain, None, None, "the chain head is missing")
         if problem is None:
-            lost = waiting.exclude(event_id__in=AuditEvent.objects.filter(chain=chain).values("id"))
+            lost = waiting.exclude(Exists(AuditEvent.objects.filter(id=OuterRef("event_id"))))
             lost_id = lost.values_list("event_id", flat=True).first()
             if lost_id is not None:
                 problem = ChainProblem(
