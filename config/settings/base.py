@@ -141,6 +141,9 @@ AXES_USERNAME_CALLABLE = "accord.web.signin.lockout_username"
 AXES_CLIENT_IP_CALLABLE = "accord.web.signin.client_ip"
 AXES_VERBOSE = False
 AXES_ENABLE_ACCESS_FAILURE_LOG = False
+# Sign-ins are in the audit log already; axes need not keep a second record of every
+# success with the person's address and browser.
+AXES_DISABLE_ACCESS_LOG = True
 # Only behind Accord's own TLS proxy (production: ACCORD_BEHIND_TLS_PROXY).
 TRUST_FORWARDED_FOR = False
 

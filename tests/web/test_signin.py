@@ -393,3 +393,11 @@ def test_a_user_whose_password_an_admin_chose_must_choose_their_own(cast, client
     [row] = audit_rows(reason="own password changed")
     assert row.actor_id == user.id and row.changed_fields == ["password"]
     assert "no-store" in client.get("/account/password/")["Cache-Control"]
+
+
+def test_a_successful_sign_in_leaves_no_second_record_outside_the_audit_log(cast):
+    from axes.models import AccessLog
+
+    _post_password(Client(), "gp", cast.password)
+    assert not AccessLog.objects.exists()
+    assert audit_rows(action="sign-in", actor_id=cast.gp.id)
