@@ -7,14 +7,14 @@ from typing import Any
 
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accord.audit.models import AuditAction
 from accord.audit.services import audit_record
 from accord.core.errors import NotAllowed
 from accord.partnership import selectors
-from accord.partnership.models import Agency, User
+from accord.partnership.models import Agency, RecoveryCodeDevice, User
 from accord.partnership.permissions import Action
 from accord.partnership.vocabulary import Role, Sector, TrainingLevel
 
@@ -166,9 +166,13 @@ def user_create(
         raise ValidationError({"password": error.messages}) from None
     user.set_password(password)
     with transaction.atomic():
-        if User.objects.filter(username__iexact=username).exists():
-            raise ValidationError({"username": ["This username is already taken."]})
-        user.save(force_insert=True)
+        try:
+            # The database's case-insensitive unique constraint decides, so two admins
+            # adding "j.smith" and "J.Smith" at once cannot both succeed.
+            with transaction.atomic():
+                user.save(force_insert=True)
+        except IntegrityError:
+            raise ValidationError({"username": ["This username is already taken."]}) from None
         audit_record(
             actor=actor,
             action=AuditAction.CREATE,
@@ -188,16 +192,22 @@ def user_create(
     return user
 
 
-def user_update(*, actor: User, user: User, **changes: Any) -> User:
-    """Change a user's details, role, training record or whether they may sign in."""
+def _managed_user(actor: User, user: User) -> User:
+    """The user, if the actor may manage them: in reach (else 404) and holding a role the
+    actor could give (an agency admin must not edit a partnership admin into anything)."""
     _require(actor, Action.USER_MANAGE)
     user = selectors.user_get_for(actor=actor, user_id=user.pk)
+    if user.role not in dict(selectors.roles_assignable_by(actor=actor)):
+        raise NotAllowed
+    return user
+
+
+def user_update(*, actor: User, user: User, **changes: Any) -> User:
+    """Change a user's details, role, training record or whether they may sign in."""
+    user = _managed_user(actor, user)
     unknown = set(changes) - set(USER_EDITABLE)
     if unknown:
         raise ValidationError({name: ["This field cannot be changed."] for name in sorted(unknown)})
-    # An agency admin must not be able to edit a partnership admin into anything.
-    if user.role not in dict(selectors.roles_assignable_by(actor=actor)):
-        raise NotAllowed
     role_changes = "role" in changes and changes["role"] != user.role
     if user.pk == actor.pk and (role_changes or changes.get("is_active") is False):
         raise ValidationError({"role": ["You cannot change your own role or deactivate yourself."]})
@@ -214,12 +224,7 @@ def user_reset_second_factor(*, actor: User, user: User) -> None:
     """
     from django_otp.plugins.otp_totp.models import TOTPDevice
 
-    from accord.partnership.models import RecoveryCodeDevice
-
-    _require(actor, Action.USER_MANAGE)
-    user = selectors.user_get_for(actor=actor, user_id=user.pk)
-    if user.role not in dict(selectors.roles_assignable_by(actor=actor)):
-        raise NotAllowed
+    user = _managed_user(actor, user)
     with transaction.atomic():
         TOTPDevice.objects.filter(user=user).delete()
         RecoveryCodeDevice.objects.filter(user=user).delete()
@@ -237,10 +242,7 @@ def user_unlock_sign_in(*, actor: User, user: User) -> int:
     """Lift a sign-in lockout on a user's name early. Returns the attempts cleared."""
     from axes.utils import reset
 
-    _require(actor, Action.USER_MANAGE)
-    user = selectors.user_get_for(actor=actor, user_id=user.pk)
-    if user.role not in dict(selectors.roles_assignable_by(actor=actor)):
-        raise NotAllowed
+    user = _managed_user(actor, user)
     with transaction.atomic():
         cleared = reset(username=user.username.lower())
         audit_record(
