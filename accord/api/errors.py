@@ -13,8 +13,8 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import Http404, HttpRequest, JsonResponse
-from rest_framework import exceptions, status
+from django.http import Http404
+from rest_framework import exceptions
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -82,11 +82,6 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         errors = []
     response.data = error_body(response.status_code, errors)
     return response
-
-
-def api_not_found(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
-    """A 404 for a path under /api/ that matches no endpoint, in the same format."""
-    return JsonResponse(error_body(status.HTTP_404_NOT_FOUND), status=404)
 
 
 ERROR_SCHEMA = {
