@@ -86,3 +86,20 @@ def test_only_admins_manage_users_and_only_partnership_admins_manage_agencies():
 def test_an_inactive_user_may_do_nothing(cast):
     cast.police_admin.is_active = False
     assert not cast.police_admin.may(Action.HOME_VIEW)
+
+
+def test_declared_views_hold_the_sign_in_steps_even_without_the_middleware(cast, settings):
+    """`@requires` checks the second factor and the own-password step itself, so a view
+    reached some other way than through the middleware is still closed."""
+    from django.test import RequestFactory
+
+    from accord.web import views
+
+    request = RequestFactory().get("/")
+    request.user = cast.gp  # a password-only user: no verified second factor
+    assert views.home(request)["Location"] == "/sign-in/second-factor/"
+    settings.SECOND_FACTOR_REQUIRED = False
+    cast.gp.must_change_password = True
+    assert views.home(request)["Location"] == "/account/password/"
+    cast.gp.must_change_password = False
+    assert views.home(request).status_code == 200

@@ -18,6 +18,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 
 from accord.core.errors import NotAllowed, NotFound
+from accord.partnership.permissions import Action
 
 PUBLIC = "public"
 
@@ -37,6 +38,9 @@ def requires(action: str) -> Callable[[View], View]:
             # forgotten exemption away from a password-only session.
             if settings.SECOND_FACTOR_REQUIRED and not user.is_verified():
                 return redirect("web:second-factor")
+            # Likewise the own-password step after an admin chose the password.
+            if user.must_change_password and action != Action.ACCOUNT_VIEW:
+                return redirect("web:account-password")
             if not user.may(action):
                 record_denial(user, action)
                 raise PermissionDenied
