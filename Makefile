@@ -35,7 +35,7 @@ typecheck:
 
 # The whole suite, browser tests included, against a PostgreSQL server started for it.
 pytest:
-	bin/with-postgres -- $(BIN)/pytest -q -p no:randomly
+	bin/with-postgres -- $(BIN)/pytest -q
 
 # The demo path on SQLite: a fresh database, the demo data twice, a real server, a real sign-in.
 demo-check:
