@@ -6,6 +6,7 @@ from typing import Any
 
 from drf_spectacular.utils import extend_schema
 from drf_spectacular.views import SpectacularAPIView
+from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -17,21 +18,14 @@ from accord.partnership import selectors, services
 from accord.partnership.permissions import Action
 
 
-def _page(view: APIView, request: Request, queryset: Any, serializer: type[Any]) -> Response:
-    paginator = view.paginator  # type: ignore[attr-defined]
-    page = paginator.paginate_queryset(queryset, request, view=view)
-    response: Response = paginator.get_paginated_response(serializer(page, many=True).data)
-    return response
-
-
 class Paginated(APIView):
-    @property
-    def paginator(self) -> Any:
-        from rest_framework.pagination import LimitOffsetPagination
+    """A list answered in pages of `?limit=` and `?offset=` (50 by default)."""
 
-        if not hasattr(self, "_paginator"):
-            self._paginator = LimitOffsetPagination()
-        return self._paginator
+    def page(self, request: Request, queryset: Any, serializer: type[Any]) -> Response:
+        paginator = LimitOffsetPagination()
+        items: list[Any] | None = paginator.paginate_queryset(queryset, request, view=self)
+        response: Response = paginator.get_paginated_response(serializer(items, many=True).data)
+        return response
 
 
 class MeView(APIView):
@@ -49,7 +43,7 @@ class AgencyListView(Paginated):
         responses=s.AgencyPage, summary="Agencies in your partnership", operation_id="agencies_list"
     )
     def get(self, request: Request) -> Response:
-        return _page(self, request, selectors.agencies_for(actor=request.user), s.AgencyOut)  # type: ignore[arg-type]
+        return self.page(request, selectors.agencies_for(actor=request.user), s.AgencyOut)  # type: ignore[arg-type]
 
     @extend_schema(request=s.AgencyIn, responses={201: s.AgencyOut}, summary="Add an agency")
     def post(self, request: Request) -> Response:
@@ -81,7 +75,7 @@ class UserListView(Paginated):
 
     @extend_schema(responses=s.UserPage, summary="Users you administer", operation_id="users_list")
     def get(self, request: Request) -> Response:
-        return _page(self, request, selectors.users_for(actor=request.user), s.UserOut)  # type: ignore[arg-type]
+        return self.page(request, selectors.users_for(actor=request.user), s.UserOut)  # type: ignore[arg-type]
 
     @extend_schema(request=s.UserIn, responses={201: s.UserOut}, summary="Add a user")
     def post(self, request: Request) -> Response:

@@ -7,6 +7,7 @@ finds the same rows instead of making new ones.
 
 from __future__ import annotations
 
+import datetime
 import uuid
 from dataclasses import dataclass, field
 
@@ -44,8 +45,6 @@ def build_partnership(
     name: str, agencies: list[AgencySpec], *, password: str
 ) -> tuple[Partnership, dict[str, Agency], dict[str, User]]:
     """Create or refresh the partnership, its agencies and users; return them by key."""
-    import datetime
-
     with transaction.atomic():
         partnership, created = Partnership.objects.update_or_create(
             id=stable_id("partnership", name), defaults={"name": name}
