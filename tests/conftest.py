@@ -34,6 +34,7 @@ TESTSHIRE = [
             UserSpec("police_officer", "Alice Officer", Role.PRACTITIONER),
             UserSpec("police_spoc", "Bea Spoc", Role.AGENCY_SPOC),
             UserSpec("police_admin", "Cal Admin", Role.AGENCY_ADMIN),
+            UserSpec("police_dpo", "Uma Dpo", Role.DATA_PROTECTION_OFFICER),
         ),
     ),
     AgencySpec(
@@ -136,6 +137,16 @@ def cast(db: None) -> SimpleNamespace:
         **users,
         **other_users,
     )
+
+
+@pytest.fixture
+def world(cast: SimpleNamespace) -> SimpleNamespace:
+    """One victim-survivor known to every Testshire agency, with consent, a withdrawal,
+    an expiry, a disclosure decision, a restricted record and a confidential address
+    (see tests/sharing/world.py for who may see what)."""
+    from tests.sharing.world import build_world
+
+    return build_world(cast)
 
 
 def verify_second_factor(client: Client, user: User) -> TOTPDevice:

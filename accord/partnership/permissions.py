@@ -22,10 +22,22 @@ class Action(StrEnum):
     API_KEY_MANAGE = "api_key.manage"
     API_SCHEMA_VIEW = "api.schema.view"
     AUDIT_VERIFY = "audit.verify"
+    PERSON_VIEW = "person.view"
+    PERSON_RECORD = "person.record"
+    CONSENT_RECORD = "consent.record"
+    DISCLOSURE_DECIDE = "disclosure.decide"
+    DISCLOSURE_APPROVE = "disclosure.approve"
+    INFORMATION_REQUEST_SEND = "information_request.send"
+    INFORMATION_REQUEST_ANSWER = "information_request.answer"
+    PERSON_AUDIT_VIEW = "person.audit.view"
+    SUBJECT_ACCESS_EXPORT = "subject_access.export"
 
 
 EVERY_ROLE = frozenset(Role)
 ADMINS = frozenset({Role.AGENCY_ADMIN, Role.PARTNERSHIP_ADMIN})
+# Who works with victim-survivors' information. Admins manage accounts, analysts see
+# aggregates: neither reads case records.
+CASEWORKERS = frozenset({Role.PRACTITIONER, Role.AGENCY_SPOC, Role.IDVA, Role.MARAC_COORDINATOR})
 
 RULES: dict[str, frozenset[Role]] = {
     Action.HOME_VIEW: EVERY_ROLE,
@@ -38,11 +50,24 @@ RULES: dict[str, frozenset[Role]] = {
     Action.API_KEY_MANAGE: frozenset({Role.AGENCY_ADMIN}),
     Action.API_SCHEMA_VIEW: EVERY_ROLE,
     Action.AUDIT_VERIFY: frozenset({Role.DATA_PROTECTION_OFFICER, Role.PARTNERSHIP_ADMIN}),
+    # What each may see of a person is the access policy's answer (accord.sharing.policy).
+    Action.PERSON_VIEW: CASEWORKERS | {Role.MARAC_CHAIR, Role.DATA_PROTECTION_OFFICER},
+    Action.PERSON_RECORD: CASEWORKERS,
+    Action.CONSENT_RECORD: CASEWORKERS,
+    Action.DISCLOSURE_DECIDE: CASEWORKERS,
+    # The agency's SPOC approves disclosures and answers other agencies' requests.
+    Action.DISCLOSURE_APPROVE: frozenset({Role.AGENCY_SPOC}),
+    Action.INFORMATION_REQUEST_SEND: CASEWORKERS,
+    Action.INFORMATION_REQUEST_ANSWER: frozenset({Role.AGENCY_SPOC}),
+    Action.PERSON_AUDIT_VIEW: frozenset({Role.DATA_PROTECTION_OFFICER}),
+    Action.SUBJECT_ACCESS_EXPORT: frozenset({Role.DATA_PROTECTION_OFFICER}),
 }
 
 # What an agency's own system may be allowed to do with an API key. A key holds a
 # subset of these, chosen when it is issued.
-API_KEY_SCOPES: frozenset[str] = frozenset({Action.AGENCY_VIEW, Action.API_SCHEMA_VIEW})
+API_KEY_SCOPES: frozenset[str] = frozenset(
+    {Action.AGENCY_VIEW, Action.API_SCHEMA_VIEW, Action.PERSON_VIEW, Action.PERSON_RECORD}
+)
 
 
 def role_may(role: str, action: str) -> bool:

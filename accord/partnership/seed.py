@@ -59,6 +59,9 @@ def build_partnership(
                 changed_fields=["name"],
                 reason="fictional data loaded",
             )
+        from accord.sharing.services import lawful_bases_seed
+
+        lawful_bases_seed(partnership)
         by_key: dict[str, Agency] = {}
         users: dict[str, User] = {}
         for spec in agencies:

@@ -27,6 +27,9 @@ INSTALLED_APPS = [
     "django_tasks_db",
     "accord.audit",
     "accord.partnership",
+    "accord.people",
+    "accord.cases",
+    "accord.sharing",
     "accord.api",
     "accord.web",
 ]

@@ -50,6 +50,9 @@ class Command(BaseCommand):
             raise CommandError("The password is refused: " + " ".join(error.messages)) from None
         with transaction.atomic():
             partnership = Partnership.objects.create(name=options["name"])
+            from accord.sharing.services import lawful_bases_seed
+
+            lawful_bases_seed(partnership)
             agency = Agency.objects.create(
                 partnership=partnership, name=options["agency"], sector=options["sector"]
             )

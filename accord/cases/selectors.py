@@ -1,0 +1,87 @@
+"""Reading agency records: one person's chronology and single records, through the policy."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import transaction
+
+from accord.cases.models import AgencyRecord, RecordVersion
+from accord.core.errors import NotFound
+from accord.partnership.models import Agency
+from accord.people.models import Person
+from accord.sharing import policy
+from accord.sharing.reads import Read, record_reads
+
+
+@dataclass(frozen=True)
+class Flag:
+    """Another agency holds information about this person that the actor may not see."""
+
+    agency: Agency
+
+
+@dataclass(frozen=True)
+class Chronology:
+    records: list[AgencyRecord]
+    flags: list[Flag]
+
+
+def chronology_for(*, actor: Any, person: Person, limit: int = 500) -> Chronology:
+    """The person's records the actor may see, newest first, and the agencies holding
+    more than that ("flag, not content"). Every record of another agency read, and
+    every agency whose content is withheld, is audited."""
+    records = list(
+        policy.visible(actor, AgencyRecord.objects.filter(person=person))
+        .select_related("agency", "author")
+        .order_by("-occurred_at", "-recorded_at")[:limit]
+    )
+    withheld_agencies = list(
+        Agency.objects.filter(
+            id__in=policy.held_elsewhere(actor, AgencyRecord.objects.filter(person=person))
+            .values("agency_id")
+            .distinct()
+        ).order_by("name")
+    )
+    reads = [
+        Read("record", r.id, r.agency_id, True, r.access_basis)  # type: ignore[attr-defined]
+        for r in records
+    ]
+    reads += [
+        Read("agency", agency.id, agency.id, False, reason="records withheld: flag shown")
+        for agency in withheld_agencies
+    ]
+    with transaction.atomic():
+        record_reads(actor=actor, person_id=person.id, reads=reads)
+    return Chronology(records, [Flag(agency) for agency in withheld_agencies])
+
+
+def record_get_for(*, actor: Any, record_id: uuid.UUID | str, audit: bool = True) -> AgencyRecord:
+    """One record, if the policy lets the actor see it; NotFound otherwise (audited)."""
+    try:
+        record = AgencyRecord.objects.select_related("agency", "author").get(
+            pk=record_id, partnership_id=actor.partnership_id
+        )
+    except (AgencyRecord.DoesNotExist, ValueError):
+        raise NotFound from None
+    access = policy.check(actor, record)
+    if audit:
+        with transaction.atomic():
+            record_reads(
+                actor=actor,
+                person_id=record.person_id,
+                reads=[Read("record", record.id, record.agency_id, access.visible, access.basis)],
+            )
+    if not access.visible:
+        raise NotFound
+    record.access_basis = access.basis  # type: ignore[attr-defined]
+    return record
+
+
+def versions_of(*, actor: Any, record: AgencyRecord) -> list[RecordVersion]:
+    """Every version of a record the actor has already been allowed to see."""
+    if not policy.check(actor, record).visible:
+        raise NotFound
+    return list(record.versions.select_related("author").order_by("-version"))

@@ -1,0 +1,332 @@
+"""The access policy: may this actor see this item, which fields, and on what basis.
+
+Every selector, page, API endpoint, export and PDF asks here; nothing else decides.
+The answer is built in DESIGN.md's order:
+
+1. nothing crosses the partnership boundary;
+2. a *named-only* item — a restricted record, a confidential address — is visible
+   only through a `named` grant to the actor or the actor's agency, whatever else holds;
+   a restricted record does not exist for anyone else (no flag, no count); a
+   confidential address is shown as "address withheld" to whoever would otherwise
+   see the agency's addresses;
+3. the owner agency sees its own items;
+4. a live grant written by consent, a disclosure decision or MARAC participation,
+   for this person, this holder agency and this item's category (or this very item);
+5. otherwise the actor learns only that the agency holds something ("flag, not content").
+
+There are two entry points, kept honest by a property test that compares them on
+random worlds: `check` decides one item in Python from the grant rows, and
+`visible` filters a queryset in the database with `EXISTS` on the indexed grants.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol, TypeVar
+
+from django.db.models import (
+    Case,
+    CharField,
+    Exists,
+    Model,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
+from django.utils import timezone
+
+from accord.cases.models import AgencyRecord
+from accord.people.models import Address, Identity
+from accord.sharing.models import AccessGrant
+from accord.sharing.vocabulary import Basis, InformationCategory
+
+M = TypeVar("M", bound=Model)
+
+
+class Actor(Protocol):
+    """A signed-in user or an agency system's API key."""
+
+    id: uuid.UUID
+    agency_id: uuid.UUID
+    agency: Any
+
+    @property
+    def partnership_id(self) -> uuid.UUID: ...
+
+
+@dataclass(frozen=True)
+class ItemKind:
+    """How the policy reads one kind of item."""
+
+    object_type: str
+    fields: frozenset[str]
+    category_field: str | None = None
+    fixed_category: str = ""
+    named_only_field: str | None = None
+
+
+KINDS: dict[type[Model], ItemKind] = {
+    AgencyRecord: ItemKind(
+        object_type="record",
+        fields=frozenset(
+            {
+                "id",
+                "person",
+                "agency",
+                "author",
+                "kind",
+                "category",
+                "occurred_at",
+                "recorded_at",
+                "summary",
+                "body",
+                "version",
+            }
+        ),
+        category_field="category",
+        named_only_field="restricted",
+    ),
+    Identity: ItemKind(
+        object_type="identity",
+        fields=frozenset(
+            {
+                "id",
+                "agency",
+                "given_names",
+                "family_name",
+                "other_names",
+                "date_of_birth",
+                "gender",
+                "phone",
+                "email",
+                "nhs_number",
+                "police_id",
+                "local_id",
+            }
+        ),
+        fixed_category=InformationCategory.CONTACT_DETAILS,
+    ),
+    Address: ItemKind(
+        object_type="address",
+        fields=frozenset({"id", "agency", "lines", "postcode", "confidential", "is_current"}),
+        fixed_category=InformationCategory.ADDRESS,
+        named_only_field="confidential",
+    ),
+}
+
+FLAG_FIELDS = frozenset({"agency"})
+WITHHELD_FIELDS = frozenset({"agency", "withheld"})
+
+
+@dataclass(frozen=True)
+class Access:
+    """The policy's answer for one item.
+
+    `exists` is False when the item must not be acknowledged at all (a restricted
+    record for anyone not named, anything in another partnership). `fields` lists
+    exactly what may be shown: every field, the flag (`agency`), or for a
+    confidential address the agency and the words "address withheld".
+    """
+
+    exists: bool
+    visible: bool
+    basis: str = ""
+    grant_id: int | None = None
+    fields: frozenset[str] = frozenset()
+
+    @property
+    def withheld(self) -> bool:
+        return "withheld" in self.fields
+
+
+NOTHING = Access(exists=False, visible=False)
+
+
+def _kind(model: type[Model]) -> ItemKind:
+    try:
+        return KINDS[model]
+    except KeyError:
+        raise TypeError(f"The access policy does not know {model.__name__}.") from None
+
+
+def _category(item: Any, kind: ItemKind) -> str:
+    return getattr(item, kind.category_field) if kind.category_field else kind.fixed_category
+
+
+def _named_only(item: Any, kind: ItemKind) -> bool:
+    return bool(getattr(item, kind.named_only_field)) if kind.named_only_field else False
+
+
+def _sector(actor: Actor) -> str:
+    return str(actor.agency.sector)
+
+
+# --- One item, decided in Python from the grant rows -------------------------------
+
+
+def _is_live(grant: AccessGrant, now: datetime) -> bool:
+    if grant.ended_at is not None or grant.valid_from > now:
+        return False
+    return grant.valid_until is None or grant.valid_until > now
+
+
+def _is_to(grant: AccessGrant, actor: Actor, sector: str) -> bool:
+    return (
+        grant.recipient_agency_id == actor.agency_id
+        or grant.recipient_user_id == actor.id
+        or (bool(grant.recipient_sector) and grant.recipient_sector == sector)
+    )
+
+
+def grants_for(actor: Actor, *, person_id: uuid.UUID, now: datetime | None = None) -> list[Any]:
+    """The live grants to this actor about one person, oldest first."""
+    now = now or timezone.now()
+    sector = _sector(actor)
+    rows = AccessGrant.objects.filter(person_id=person_id, ended_at__isnull=True).order_by("id")
+    return [g for g in rows if _is_live(g, now) and _is_to(g, actor, sector)]
+
+
+def check(
+    actor: Actor, item: Any, *, now: datetime | None = None, grants: list[Any] | None = None
+) -> Access:
+    """May `actor` see `item`? Pass `grants` (from `grants_for`) to decide many items of
+    one person without reading the grants again."""
+    kind = _kind(type(item))
+    if item.partnership_id != actor.partnership_id:
+        return NOTHING
+    if grants is None:
+        grants = grants_for(actor, person_id=item.person_id, now=now)
+    own = [g for g in grants if g.holder_agency_id == item.agency_id]
+
+    if _named_only(item, kind):
+        for grant in own:
+            if grant.basis == Basis.NAMED and grant.item_id == item.id:
+                return Access(True, True, Basis.NAMED, grant.id, kind.fields)
+        if kind.object_type == "record":
+            return NOTHING
+        # A confidential address: withheld from those who would otherwise see it.
+        if item.agency_id == actor.agency_id or _shared(own, item, kind) is not None:
+            return Access(True, False, fields=WITHHELD_FIELDS)
+        return Access(True, False, fields=FLAG_FIELDS)
+
+    if item.agency_id == actor.agency_id:
+        return Access(True, True, Basis.OWNER, None, kind.fields)
+    grant = _shared(own, item, kind)
+    if grant is not None:
+        return Access(True, True, grant.basis, grant.id, kind.fields)
+    return Access(True, False, fields=FLAG_FIELDS)
+
+
+def _shared(grants: Iterable[Any], item: Any, kind: ItemKind) -> Any | None:
+    category = _category(item, kind)
+    for grant in grants:
+        if grant.basis == Basis.NAMED:
+            continue
+        if grant.item_id == item.id or (grant.item_id is None and grant.category == category):
+            return grant
+    return None
+
+
+# --- Many items, filtered in the database -------------------------------------------
+
+
+def _live_grants_to(actor: Actor, now: datetime) -> QuerySet[AccessGrant]:
+    return AccessGrant.objects.filter(
+        Q(recipient_agency_id=actor.agency_id)
+        | Q(recipient_user_id=actor.id)
+        | Q(recipient_sector=_sector(actor)),
+        Q(valid_until__isnull=True) | Q(valid_until__gt=now),
+        ended_at__isnull=True,
+        valid_from__lte=now,
+        person_id=OuterRef("person_id"),
+        holder_agency_id=OuterRef("agency_id"),
+    )
+
+
+def visible(actor: Actor, queryset: QuerySet[M], *, now: datetime | None = None) -> QuerySet[M]:
+    """The items of `queryset` the actor may see, annotated with `access_basis` and
+    `access_grant_id` (None for the owner)."""
+    kind = _kind(queryset.model)
+    now = now or timezone.now()
+    grants = _live_grants_to(actor, now)
+    category: Any = OuterRef(kind.category_field) if kind.category_field else kind.fixed_category
+    shared = grants.exclude(basis=Basis.NAMED).filter(
+        Q(item_id=OuterRef("pk")) | Q(item_id__isnull=True, category=category)
+    )
+    named = grants.filter(basis=Basis.NAMED, item_id=OuterRef("pk"))
+    owner = Q(agency_id=actor.agency_id)
+    if kind.named_only_field:
+        named_only = Q(**{kind.named_only_field: True})
+        allowed = (named_only & Exists(named)) | (~named_only & (owner | Exists(shared)))
+        basis = Case(
+            When(named_only, then=Value(Basis.NAMED)),
+            When(owner, then=Value(Basis.OWNER)),
+            default=Subquery(shared.order_by("id").values("basis")[:1]),
+            output_field=CharField(),
+        )
+        grant_id: Any = Case(
+            When(named_only, then=Subquery(named.order_by("id").values("id")[:1])),
+            When(owner, then=Value(None)),
+            default=Subquery(shared.order_by("id").values("id")[:1]),
+        )
+    else:
+        allowed = owner | Q(Exists(shared))
+        basis = Case(
+            When(owner, then=Value(Basis.OWNER)),
+            default=Subquery(shared.order_by("id").values("basis")[:1]),
+            output_field=CharField(),
+        )
+        grant_id = Case(
+            When(owner, then=Value(None)),
+            default=Subquery(shared.order_by("id").values("id")[:1]),
+        )
+    return (
+        queryset.filter(partnership_id=actor.partnership_id)
+        .filter(allowed)
+        .annotate(access_basis=basis, access_grant_id=grant_id)  # type: ignore[return-value]
+    )
+
+
+def held_elsewhere(
+    actor: Actor, queryset: QuerySet[M], *, now: datetime | None = None
+) -> QuerySet[M]:
+    """Items that exist for the actor but that it may not see: the source of the flags.
+
+    Restricted records are left out: for anyone not named they do not exist.
+    """
+    kind = _kind(queryset.model)
+    hidden = queryset.filter(partnership_id=actor.partnership_id).exclude(
+        pk__in=visible(actor, queryset.model._default_manager.all(), now=now).values("pk")
+    )
+    if kind.object_type == "record":
+        hidden = hidden.exclude(restricted=True)
+    return hidden
+
+
+def fields_of(item: Any, access: Access) -> dict[str, Any]:
+    """The item as a dict holding only the fields `access` allows."""
+    return {name: getattr(item, name) for name in sorted(access.fields) if name != "withheld"}
+
+
+def basis_label(basis: str) -> str:
+    return str(Basis(basis).label) if basis in Basis.values else basis
+
+
+__all__ = [
+    "FLAG_FIELDS",
+    "KINDS",
+    "NOTHING",
+    "WITHHELD_FIELDS",
+    "Access",
+    "check",
+    "fields_of",
+    "grants_for",
+    "held_elsewhere",
+    "visible",
+]

@@ -1,0 +1,669 @@
+"""Consent, disclosure decisions and information requests, and the grants they write.
+
+Each service validates everything before it writes anything, names the field that
+is wrong, and writes the decision, its grants and its audit event in one transaction.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from accord.audit.models import AuditAction
+from accord.audit.services import audit_record
+from accord.cases.models import AgencyRecord
+from accord.core.errors import NotAllowed, NotFound
+from accord.partnership.models import Agency, Partnership, User
+from accord.partnership.permissions import Action
+from accord.partnership.vocabulary import Sector
+from accord.people.models import Identity
+from accord.people.selectors import person_get_for
+from accord.sharing.bases import DEFAULT_BASES
+from accord.sharing.models import (
+    AccessGrant,
+    Consent,
+    ConsentWithdrawal,
+    DecisionStatus,
+    DisclosureDecision,
+    InformationRequest,
+    LawfulBasis,
+    RequestStatus,
+)
+from accord.sharing.vocabulary import (
+    Basis,
+    ConsentDecision,
+    ConsentGivenBy,
+    ConsentMethod,
+    InformationCategory,
+    Purpose,
+)
+
+Errors = dict[str, list[str]]
+
+
+def _require(actor: Any, action: str) -> None:
+    if not actor.may(action):
+        raise NotAllowed
+
+
+def _choices(
+    errors: Errors, field: str, values: Iterable[str], allowed: Iterable[str]
+) -> list[str]:
+    chosen = sorted(set(values))
+    wrong = [v for v in chosen if v not in set(allowed)]
+    if wrong:
+        errors[field] = [f"'{wrong[0]}' is not one of the allowed values."]
+    return chosen
+
+
+def _choice(errors: Errors, field: str, value: str, allowed: Iterable[str]) -> None:
+    if value not in set(allowed):
+        errors[field] = [f"'{value}' is not one of the allowed values."]
+
+
+def _partner_agencies(
+    actor: Any, ids: Iterable[uuid.UUID | str], errors: Errors, field: str
+) -> list[Agency]:
+    wanted = {str(i) for i in ids}
+    agencies = list(
+        Agency.objects.filter(partnership_id=actor.partnership_id, is_active=True).filter(
+            id__in=[i for i in wanted if _is_uuid(i)]
+        )
+    )
+    if len(agencies) != len(wanted):
+        errors[field] = ["Choose only active agencies of this partnership."]
+    return agencies
+
+
+def _is_uuid(value: str) -> bool:
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        return False
+    return True
+
+
+def lawful_bases_seed(partnership: Partnership) -> None:
+    """Give a partnership the default lawful bases it does not have yet."""
+    have = set(LawfulBasis.objects.filter(partnership=partnership).values_list("code", flat=True))
+    LawfulBasis.objects.bulk_create(
+        LawfulBasis(
+            partnership=partnership,
+            code=basis.code,
+            label=basis.label,
+            explanation=basis.explanation,
+            requires_approval=basis.requires_approval,
+        )
+        for basis in DEFAULT_BASES
+        if basis.code not in have
+    )
+
+
+# --- Consent ------------------------------------------------------------------------
+
+
+def consent_record(
+    *,
+    actor: Any,
+    person_id: uuid.UUID,
+    decision: str,
+    given_by: str,
+    method: str,
+    recipient_agency_ids: Iterable[uuid.UUID | str] = (),
+    recipient_sectors: Iterable[str] = (),
+    categories: Iterable[str] = (),
+    purposes: Iterable[str] = (),
+    starts_at: datetime | None = None,
+    expires_at: datetime | None = None,
+    explanation: str,
+    information_request_id: uuid.UUID | None = None,
+) -> Consent:
+    """Record the victim-survivor's consent (or refusal) to the actor's agency sharing
+    its information about her: with whom, what, why and until when.
+
+    Consent given writes one grant per recipient and category; refusal writes none
+    but is kept, so the next practitioner knows she was asked.
+    """
+    _require(actor, Action.CONSENT_RECORD)
+    person = person_get_for(actor=actor, person_id=person_id)
+    now = timezone.now()
+    errors: Errors = {}
+    _choice(errors, "decision", decision, ConsentDecision.values)
+    _choice(errors, "given_by", given_by, ConsentGivenBy.values)
+    _choice(errors, "method", method, ConsentMethod.values)
+    agencies = _partner_agencies(actor, recipient_agency_ids, errors, "recipient_agencies")
+    sectors = _choices(errors, "recipient_sectors", recipient_sectors, Sector.values)
+    chosen_categories = _choices(errors, "categories", categories, InformationCategory.values)
+    chosen_purposes = _choices(errors, "purposes", purposes, Purpose.values)
+    if decision == ConsentDecision.GIVEN:
+        if not agencies and not sectors and "recipient_agencies" not in errors:
+            errors["recipient_agencies"] = [
+                "Choose at least one agency or sector she agreed to share with."
+            ]
+        if not chosen_categories and "categories" not in errors:
+            errors["categories"] = ["Choose at least one kind of information she agreed to share."]
+        if not chosen_purposes and "purposes" not in errors:
+            errors["purposes"] = ["Choose at least one purpose she agreed to."]
+    if any(a.id == actor.agency_id for a in agencies):
+        errors["recipient_agencies"] = ["Your own agency already holds this information."]
+    starts = starts_at or now
+    if expires_at is not None and expires_at <= now:
+        errors["expires_at"] = ["The expiry date must be in the future."]
+    elif expires_at is not None and expires_at <= starts:
+        errors["expires_at"] = ["The expiry date must be after the start date."]
+    if not explanation.strip():
+        errors["explanation"] = ["Write, in plain words, what she was told would be shared."]
+    request = _open_request(actor, information_request_id, person.id, errors)
+    if not Identity.objects.filter(person=person, agency_id=actor.agency_id).exists():
+        errors["person"] = ["Your agency must know this person itself to record her consent."]
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        consent = Consent.objects.create(
+            partnership_id=actor.partnership_id,
+            person=person,
+            agency_id=actor.agency_id,
+            decision=decision,
+            given_by=given_by,
+            method=method,
+            recipient_sectors=sectors,
+            categories=chosen_categories,
+            purposes=chosen_purposes,
+            starts_at=starts,
+            expires_at=expires_at,
+            explanation=explanation.strip(),
+            recorded_by=actor,
+        )
+        consent.recipient_agencies.set(agencies)
+        if decision == ConsentDecision.GIVEN:
+            recipients: list[dict[str, Any]] = [{"recipient_agency_id": a.id} for a in agencies]
+            recipients += [{"recipient_sector": s} for s in sectors]
+            AccessGrant.objects.bulk_create(
+                AccessGrant(
+                    partnership_id=actor.partnership_id,
+                    person_id=person.id,
+                    holder_agency_id=actor.agency_id,
+                    category=category,
+                    basis=Basis.CONSENT,
+                    purposes=chosen_purposes,
+                    source_type="consent",
+                    source_id=consent.id,
+                    valid_from=starts,
+                    valid_until=expires_at,
+                    **recipient,
+                )
+                for recipient in recipients
+                for category in chosen_categories
+            )
+        audit_record(
+            actor=actor,
+            action=AuditAction.CREATE,
+            object_type="consent",
+            object_id=consent.id,
+            person_id=person.id,
+            basis=Basis.CONSENT if decision == ConsentDecision.GIVEN else "",
+            changed_fields=["decision", "recipients", "categories", "purposes", "expires_at"],
+        )
+        if request is not None:
+            _answer(actor, request, consent=consent)
+    return consent
+
+
+def consent_withdraw(
+    *,
+    actor: Any,
+    consent_id: uuid.UUID,
+    recipient_agency_ids: Iterable[uuid.UUID | str] = (),
+    recipient_sectors: Iterable[str] = (),
+    categories: Iterable[str] = (),
+    note: str = "",
+) -> ConsentWithdrawal:
+    """Withdraw consent, wholly (no recipients or categories named) or in part.
+
+    Effective on the very next request: the matching grants are ended in this
+    transaction and the policy reads only live grants, with nothing cached between.
+    """
+    _require(actor, Action.CONSENT_RECORD)
+    consent = _own_consent(actor, consent_id)
+    errors: Errors = {}
+    if consent.decision != ConsentDecision.GIVEN or consent.withdrawn_at is not None:
+        errors["consent"] = ["This consent is not in force, so it cannot be withdrawn."]
+    agencies = _partner_agencies(actor, recipient_agency_ids, errors, "recipient_agencies")
+    sectors = _choices(errors, "recipient_sectors", recipient_sectors, Sector.values)
+    chosen_categories = _choices(errors, "categories", categories, InformationCategory.values)
+    if errors:
+        raise ValidationError(errors)
+    whole = not agencies and not sectors and not chosen_categories
+    now = timezone.now()
+    with transaction.atomic():
+        withdrawal = ConsentWithdrawal.objects.create(
+            consent=consent,
+            recipient_sectors=sectors,
+            categories=chosen_categories,
+            note=note.strip(),
+            recorded_by=actor,
+        )
+        withdrawal.recipient_agencies.set(agencies)
+        grants = AccessGrant.objects.filter(
+            source_type="consent", source_id=consent.id, ended_at__isnull=True
+        )
+        if agencies or sectors:
+            grants = grants.filter(
+                Q(recipient_agency_id__in=[a.id for a in agencies])
+                | Q(recipient_sector__in=sectors)
+            )
+        if chosen_categories:
+            grants = grants.filter(category__in=chosen_categories)
+        ended = grants.update(ended_at=now)
+        remaining = AccessGrant.objects.filter(
+            source_type="consent", source_id=consent.id, ended_at__isnull=True
+        ).exists()
+        if whole or not remaining:
+            consent.withdrawn_at = now
+            consent.save(update_fields=["withdrawn_at"])
+        audit_record(
+            actor=actor,
+            action=AuditAction.UPDATE,
+            object_type="consent",
+            object_id=consent.id,
+            person_id=consent.person_id,
+            reason=f"consent withdrawn ({'whole' if whole else 'in part'}; {ended} grants ended)",
+            changed_fields=["withdrawn"],
+        )
+    return withdrawal
+
+
+def _own_consent(actor: Any, consent_id: uuid.UUID) -> Consent:
+    try:
+        return Consent.objects.get(
+            pk=consent_id, agency_id=actor.agency_id, partnership_id=actor.partnership_id
+        )
+    except (Consent.DoesNotExist, ValueError):
+        raise NotFound from None
+
+
+# --- Disclosure decisions -------------------------------------------------------------
+
+
+def decision_create(
+    *,
+    actor: Any,
+    person_id: uuid.UUID,
+    purpose: str,
+    lawful_basis_id: uuid.UUID | str | None,
+    necessity: str,
+    victim_survivor_told: bool | None,
+    not_told_reason: str = "",
+    categories: Iterable[str] = (),
+    record_ids: Iterable[uuid.UUID | str] = (),
+    recipient_agency_id: uuid.UUID | str | None = None,
+    recipient_user_id: uuid.UUID | str | None = None,
+    expires_at: datetime | None = None,
+    information_request_id: uuid.UUID | None = None,
+) -> DisclosureDecision:
+    """Decide to share the actor's agency's information without or beyond consent.
+
+    Takes effect at once when the partnership does not require a second person for
+    the chosen basis; otherwise it waits for approval in the SPOC's work queue.
+    """
+    _require(actor, Action.DISCLOSURE_DECIDE)
+    person = person_get_for(actor=actor, person_id=person_id)
+    errors: Errors = {}
+    _choice(errors, "purpose", purpose, Purpose.values)
+    chosen_categories = _choices(errors, "categories", categories, InformationCategory.values)
+    records = list(
+        AgencyRecord.objects.filter(
+            person=person,
+            agency_id=actor.agency_id,
+            restricted=False,
+            id__in=[str(r) for r in record_ids if _is_uuid(str(r))],
+        )
+    )
+    if len(records) != len({str(r) for r in record_ids}):
+        errors["records"] = ["Choose only your agency's own, unrestricted records about her."]
+    if not chosen_categories and not records and "categories" not in errors:
+        errors["categories"] = ["Choose what is shared: kinds of information or records."]
+    basis = None
+    if not lawful_basis_id:
+        errors["lawful_basis"] = ["Choose the lawful basis for sharing."]
+    else:
+        basis = LawfulBasis.objects.filter(
+            partnership_id=actor.partnership_id,
+            is_active=True,
+            id=str(lawful_basis_id) if _is_uuid(str(lawful_basis_id)) else uuid.UUID(int=0),
+        ).first()
+        if basis is None:
+            errors["lawful_basis"] = ["Choose one of the partnership's lawful bases."]
+    if not necessity.strip():
+        errors["necessity"] = ["Say why sharing is necessary and proportionate."]
+    if victim_survivor_told is None:
+        errors["victim_survivor_told"] = ["Say whether she was told."]
+    elif not victim_survivor_told and not not_told_reason.strip():
+        errors["not_told_reason"] = ["Say why she was not told."]
+    recipient_agency, recipient_user = _recipient(
+        actor, recipient_agency_id, recipient_user_id, errors
+    )
+    if expires_at is not None and expires_at <= timezone.now():
+        errors["expires_at"] = ["The expiry date must be in the future."]
+    request = _open_request(actor, information_request_id, person.id, errors)
+    if errors:
+        raise ValidationError(errors)
+    assert basis is not None
+    with transaction.atomic():
+        decision = DisclosureDecision.objects.create(
+            partnership_id=actor.partnership_id,
+            person=person,
+            agency_id=actor.agency_id,
+            categories=chosen_categories,
+            recipient_agency=recipient_agency,
+            recipient_user=recipient_user,
+            purpose=purpose,
+            lawful_basis=basis,
+            necessity=necessity.strip(),
+            victim_survivor_told=bool(victim_survivor_told),
+            not_told_reason=not_told_reason.strip(),
+            decided_by=actor,
+            status=DecisionStatus.PENDING if basis.requires_approval else DecisionStatus.APPROVED,
+            expires_at=expires_at,
+        )
+        decision.records.set(records)
+        audit_record(
+            actor=actor,
+            action=AuditAction.CREATE,
+            object_type="disclosure_decision",
+            object_id=decision.id,
+            person_id=person.id,
+            basis=basis.code,
+            changed_fields=["categories", "records", "recipient", "purpose", "lawful_basis"],
+        )
+        if decision.status == DecisionStatus.APPROVED:
+            _disclose(actor, decision)
+        if request is not None:
+            _answer(actor, request, decision=decision)
+    return decision
+
+
+def _recipient(
+    actor: Any,
+    agency_id: uuid.UUID | str | None,
+    user_id: uuid.UUID | str | None,
+    errors: Errors,
+) -> tuple[Agency | None, User | None]:
+    if bool(agency_id) == bool(user_id):
+        errors["recipient"] = ["Choose one recipient: an agency or a named user."]
+        return None, None
+    if agency_id:
+        agencies = _partner_agencies(actor, [agency_id], errors, "recipient")
+        if agencies and agencies[0].id == actor.agency_id:
+            errors["recipient"] = ["Your own agency already holds this information."]
+        return (agencies[0] if agencies else None), None
+    user = User.objects.filter(
+        id=str(user_id) if _is_uuid(str(user_id)) else uuid.UUID(int=0),
+        agency__partnership_id=actor.partnership_id,
+        is_active=True,
+    ).first()
+    if user is None:
+        errors["recipient"] = ["Choose an active user of this partnership."]
+    return None, user
+
+
+def _disclose(actor: Any, decision: DisclosureDecision) -> None:
+    """Write the grants of an approved decision and audit the disclosure."""
+    common: dict[str, Any] = dict(
+        partnership_id=decision.partnership_id,
+        person_id=decision.person_id,
+        holder_agency_id=decision.agency_id,
+        recipient_agency_id=decision.recipient_agency_id,
+        recipient_user_id=decision.recipient_user_id,
+        basis=Basis.DISCLOSURE,
+        lawful_basis=decision.lawful_basis.code,
+        purposes=[decision.purpose],
+        source_type="disclosure_decision",
+        source_id=decision.id,
+        valid_from=timezone.now(),
+        valid_until=decision.expires_at,
+    )
+    grants = [AccessGrant(category=c, **common) for c in decision.categories]
+    grants += [
+        AccessGrant(category=r.category, item_id=r.id, **common) for r in decision.records.all()
+    ]
+    AccessGrant.objects.bulk_create(grants)
+    audit_record(
+        actor=actor,
+        action=AuditAction.DISCLOSE,
+        object_type="disclosure_decision",
+        object_id=decision.id,
+        person_id=decision.person_id,
+        basis=decision.lawful_basis.code,
+        changed_fields=["categories", "records"],
+    )
+
+
+def _pending_for(actor: Any, decision_id: uuid.UUID) -> DisclosureDecision:
+    try:
+        return DisclosureDecision.objects.select_related("lawful_basis").get(
+            pk=decision_id, agency_id=actor.agency_id, partnership_id=actor.partnership_id
+        )
+    except (DisclosureDecision.DoesNotExist, ValueError):
+        raise NotFound from None
+
+
+def decision_approve(*, actor: Any, decision_id: uuid.UUID, note: str = "") -> DisclosureDecision:
+    """A second person of the deciding agency approves: the information is shared now."""
+    _require(actor, Action.DISCLOSURE_APPROVE)
+    decision = _pending_for(actor, decision_id)
+    _check_pending(actor, decision)
+    with transaction.atomic():
+        decision.status = DecisionStatus.APPROVED
+        decision.approved_by = actor
+        decision.approved_at = timezone.now()
+        decision.approval_note = note.strip()
+        decision.save(update_fields=["status", "approved_by", "approved_at", "approval_note"])
+        audit_record(
+            actor=actor,
+            action=AuditAction.UPDATE,
+            object_type="disclosure_decision",
+            object_id=decision.id,
+            person_id=decision.person_id,
+            reason="approved",
+            changed_fields=["status", "approved_by"],
+        )
+        _disclose(actor, decision)
+    return decision
+
+
+def decision_refuse(*, actor: Any, decision_id: uuid.UUID, note: str) -> DisclosureDecision:
+    """The approver refuses: nothing is shared, and the decision and reason are kept."""
+    _require(actor, Action.DISCLOSURE_APPROVE)
+    decision = _pending_for(actor, decision_id)
+    _check_pending(actor, decision)
+    if not note.strip():
+        raise ValidationError({"note": ["Say why the disclosure is refused."]})
+    with transaction.atomic():
+        decision.status = DecisionStatus.REFUSED
+        decision.approved_by = actor
+        decision.approved_at = timezone.now()
+        decision.approval_note = note.strip()
+        decision.save(update_fields=["status", "approved_by", "approved_at", "approval_note"])
+        audit_record(
+            actor=actor,
+            action=AuditAction.UPDATE,
+            object_type="disclosure_decision",
+            object_id=decision.id,
+            person_id=decision.person_id,
+            reason="refused",
+            changed_fields=["status", "approved_by"],
+        )
+    return decision
+
+
+def _check_pending(actor: Any, decision: DisclosureDecision) -> None:
+    errors: Errors = {}
+    if decision.status != DecisionStatus.PENDING:
+        errors["status"] = ["This decision is not waiting for approval."]
+    elif decision.decided_by_id == actor.id:
+        errors["approved_by"] = ["A decision must be approved by someone other than its author."]
+    if errors:
+        raise ValidationError(errors)
+
+
+def decision_revoke(*, actor: Any, decision_id: uuid.UUID, reason: str) -> DisclosureDecision:
+    """Stop sharing under a decision from now on; what was read before stays in the audit."""
+    _require(actor, Action.DISCLOSURE_DECIDE)
+    decision = _pending_for(actor, decision_id)
+    errors: Errors = {}
+    if decision.status not in (DecisionStatus.APPROVED, DecisionStatus.PENDING):
+        errors["status"] = ["Only a pending or approved decision can be revoked."]
+    if not reason.strip():
+        errors["reason"] = ["Say why the decision is revoked."]
+    if errors:
+        raise ValidationError(errors)
+    now = timezone.now()
+    with transaction.atomic():
+        decision.status = DecisionStatus.REVOKED
+        decision.revoked_at = now
+        decision.revoked_by = actor
+        decision.revoke_reason = reason.strip()
+        decision.save(update_fields=["status", "revoked_at", "revoked_by", "revoke_reason"])
+        AccessGrant.objects.filter(
+            source_type="disclosure_decision", source_id=decision.id, ended_at__isnull=True
+        ).update(ended_at=now)
+        audit_record(
+            actor=actor,
+            action=AuditAction.UPDATE,
+            object_type="disclosure_decision",
+            object_id=decision.id,
+            person_id=decision.person_id,
+            reason="revoked",
+            changed_fields=["status", "revoked_at"],
+        )
+    return decision
+
+
+# --- Information requests -----------------------------------------------------------
+
+
+def information_request_send(
+    *,
+    actor: Any,
+    person_id: uuid.UUID,
+    to_agency_id: uuid.UUID | str,
+    purpose: str,
+    message: str,
+) -> InformationRequest:
+    """Ask an agency that holds information about this person (a flag) to share it."""
+    _require(actor, Action.INFORMATION_REQUEST_SEND)
+    person = person_get_for(actor=actor, person_id=person_id)
+    errors: Errors = {}
+    _choice(errors, "purpose", purpose, Purpose.values)
+    agencies = _partner_agencies(actor, [to_agency_id], errors, "to_agency")
+    if agencies and agencies[0].id == actor.agency_id:
+        errors["to_agency"] = ["Ask another agency, not your own."]
+    if not message.strip():
+        errors["message"] = ["Say what you need to know and why."]
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        request = InformationRequest.objects.create(
+            partnership_id=actor.partnership_id,
+            person=person,
+            from_user=actor,
+            from_agency_id=actor.agency_id,
+            to_agency=agencies[0],
+            purpose=purpose,
+            message=message.strip(),
+            status=RequestStatus.OPEN,
+        )
+        audit_record(
+            actor=actor,
+            action=AuditAction.CREATE,
+            object_type="information_request",
+            object_id=request.id,
+            person_id=person.id,
+            changed_fields=["to_agency", "purpose", "message"],
+        )
+    return request
+
+
+def _open_request(
+    actor: Any, request_id: uuid.UUID | None, person_id: uuid.UUID, errors: Errors
+) -> InformationRequest | None:
+    if request_id is None:
+        return None
+    _require(actor, Action.INFORMATION_REQUEST_ANSWER)
+    request = InformationRequest.objects.filter(
+        pk=str(request_id) if _is_uuid(str(request_id)) else uuid.UUID(int=0),
+        to_agency_id=actor.agency_id,
+        status=RequestStatus.OPEN,
+        person_id=person_id,
+    ).first()
+    if request is None:
+        errors["information_request"] = ["This request is not open for your agency."]
+    return request
+
+
+def _answer(
+    actor: Any,
+    request: InformationRequest,
+    *,
+    consent: Consent | None = None,
+    decision: DisclosureDecision | None = None,
+) -> None:
+    request.status = RequestStatus.ANSWERED
+    request.answered_by = actor
+    request.answered_at = timezone.now()
+    request.consent = consent
+    request.decision = decision
+    request.save(update_fields=["status", "answered_by", "answered_at", "consent", "decision"])
+    audit_record(
+        actor=actor,
+        action=AuditAction.UPDATE,
+        object_type="information_request",
+        object_id=request.id,
+        person_id=request.person_id,
+        reason="answered by consent" if consent else "answered by a disclosure decision",
+        changed_fields=["status"],
+    )
+
+
+def information_request_decline(
+    *, actor: Any, request_id: uuid.UUID, reason: str
+) -> InformationRequest:
+    """Decline a request with a reason: a decision not to share, recorded (golden rule 7)."""
+    _require(actor, Action.INFORMATION_REQUEST_ANSWER)
+    try:
+        request = InformationRequest.objects.get(
+            pk=request_id, to_agency_id=actor.agency_id, partnership_id=actor.partnership_id
+        )
+    except (InformationRequest.DoesNotExist, ValueError):
+        raise NotFound from None
+    errors: Errors = {}
+    if request.status != RequestStatus.OPEN:
+        errors["status"] = ["This request has already been answered."]
+    if not reason.strip():
+        errors["reason"] = ["Say why the information is not shared."]
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        request.status = RequestStatus.DECLINED
+        request.answered_by = actor
+        request.answered_at = timezone.now()
+        request.decline_reason = reason.strip()
+        request.save(update_fields=["status", "answered_by", "answered_at", "decline_reason"])
+        audit_record(
+            actor=actor,
+            action=AuditAction.UPDATE,
+            object_type="information_request",
+            object_id=request.id,
+            person_id=request.person_id,
+            reason="declined",
+            changed_fields=["status", "decline_reason"],
+        )
+    return request
