@@ -63,6 +63,23 @@ RULES: dict[str, frozenset[Role]] = {
     Action.SUBJECT_ACCESS_EXPORT: frozenset({Role.DATA_PROTECTION_OFFICER}),
 }
 
+# Actions whose pages and endpoints show or return information about a person. Each
+# such route must be in the cast matrix (tests/sharing/test_matrix_*.py); a meta-test
+# fails for one that is not.
+PERSON_DATA_ACTIONS: frozenset[str] = frozenset(
+    {
+        Action.PERSON_VIEW,
+        Action.PERSON_RECORD,
+        Action.CONSENT_RECORD,
+        Action.DISCLOSURE_DECIDE,
+        Action.DISCLOSURE_APPROVE,
+        Action.INFORMATION_REQUEST_SEND,
+        Action.INFORMATION_REQUEST_ANSWER,
+        Action.PERSON_AUDIT_VIEW,
+        Action.SUBJECT_ACCESS_EXPORT,
+    }
+)
+
 # What an agency's own system may be allowed to do with an API key. A key holds a
 # subset of these, chosen when it is issued.
 API_KEY_SCOPES: frozenset[str] = frozenset(
