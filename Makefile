@@ -49,12 +49,13 @@ bench: base-packages python-packages
 
 # --- installs, each guarded by a stamp of its inputs ---
 
-# What both commands need from Debian: venv support for Python, and Node.js with npm
-# to build the front-end assets.
+# What both commands need from Debian: venv support for Python, Node.js with npm to
+# build the front-end assets, and Pango for WeasyPrint's PDFs.
 base-packages:
 	@missing=""; \
 	$(PYTHON) -c "import ensurepip, venv" 2>/dev/null || missing="$$missing python3-venv"; \
 	command -v npm >/dev/null 2>&1 || missing="$$missing nodejs npm"; \
+	/sbin/ldconfig -p 2>/dev/null | grep -q libpangoft2-1.0 || missing="$$missing libpango-1.0-0 libpangoft2-1.0-0 fonts-liberation"; \
 	if [ -n "$$missing" ]; then \
 	  echo "Installing Debian packages:$$missing"; \
 	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
