@@ -1,6 +1,6 @@
 from django.urls import path
 
-from accord.web import signin, views
+from accord.web import dpo_views, signin, views
 
 app_name = "web"
 
@@ -26,4 +26,15 @@ urlpatterns = [
     path("users/<uuid:user_id>/unlock/", views.user_unlock_sign_in, name="user-unlock"),
     path("api-keys/", views.api_key_list, name="api-key-list"),
     path("api-keys/<uuid:key_id>/revoke/", views.api_key_revoke, name="api-key-revoke"),
+    path("people/<uuid:person_id>/who-saw/", dpo_views.person_who_saw, name="person-who-saw"),
+    path(
+        "people/<uuid:person_id>/subject-access.csv",
+        dpo_views.subject_access_csv,
+        name="subject-access-csv",
+    ),
+    path(
+        "people/<uuid:person_id>/subject-access.pdf",
+        dpo_views.subject_access_pdf,
+        name="subject-access-pdf",
+    ),
 ]

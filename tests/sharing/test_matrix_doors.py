@@ -11,10 +11,10 @@ import pytest
 
 from accord.core.declare import declared_action
 from accord.partnership.permissions import PERSON_DATA_ACTIONS
-from tests.sharing import test_matrix_api, test_matrix_web
+from tests.sharing import test_matrix_api, test_matrix_dpo, test_matrix_web
 from tests.test_doors import ROUTES
 
-COVERED = test_matrix_web.COVERED | test_matrix_api.COVERED
+COVERED = test_matrix_web.COVERED | test_matrix_api.COVERED | test_matrix_dpo.COVERED
 
 
 def _person_data_routes() -> list[str]:

@@ -1,0 +1,378 @@
+"""For the data protection officer: who saw a person's data, and the subject access bundle.
+
+Both are answered for the DPO's own agency, the controller they act for: "who saw"
+lists every read, disclosure and refusal of that agency's information about the
+person and every act of its own staff about her; the bundle holds everything the
+agency holds about her and everything it disclosed. Both go through the access
+policy like any other read: a restricted record is included only for a DPO named on
+it, and a confidential address appears as "address withheld" unless the DPO or the
+agency is named for it. Producing either is itself audited.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from accord.api.models import ApiKey
+from accord.audit.models import AuditAction, AuditEvent
+from accord.audit.services import audit_record
+from accord.cases.models import AgencyRecord, RecordVersion
+from accord.core.errors import NotAllowed
+from accord.partnership.models import Agency, User
+from accord.partnership.permissions import Action
+from accord.people.models import Address, Identity, Person
+from accord.sharing import policy
+from accord.sharing.models import Consent, DisclosureDecision, InformationRequest
+
+
+def _require(actor: Any, action: str) -> None:
+    if not actor.may(action):
+        raise NotAllowed
+
+
+def _own_item_ids(actor: Any, person: Person) -> set[uuid.UUID]:
+    ids: set[uuid.UUID] = {actor.agency_id}
+    mine = {"person": person, "agency_id": actor.agency_id}
+    for model in (AgencyRecord, Identity, Address, Consent, DisclosureDecision):
+        ids.update(model.objects.filter(**mine).values_list("id", flat=True))  # type: ignore[attr-defined]
+    ids.update(
+        InformationRequest.objects.filter(person=person)
+        .filter(Q(to_agency_id=actor.agency_id) | Q(from_agency_id=actor.agency_id))
+        .values_list("id", flat=True)
+    )
+    return ids
+
+
+@dataclass(frozen=True)
+class Seen:
+    """One line of "who saw this person's data"."""
+
+    occurred_at: datetime
+    action: str
+    who: str
+    agency: str
+    object_type: str
+    basis: str
+    reason: str
+
+
+def who_saw(*, actor: Any, person: Person) -> list[Seen]:
+    """Every read, disclosure, refusal and change about this person that concerns the
+    DPO's agency, newest first: by whom, when, on what basis."""
+    _require(actor, Action.PERSON_AUDIT_VIEW)
+    events = list(
+        AuditEvent.objects.filter(chain=str(actor.partnership_id), person_id=person.id)
+        .filter(Q(agency_id=actor.agency_id) | Q(object_id__in=_own_item_ids(actor, person)))
+        .order_by("-occurred_at", "-id")
+    )
+    users = {u.id: u for u in User.objects.filter(id__in={e.actor_id for e in events})}
+    keys = {k.id: k for k in ApiKey.objects.filter(id__in={e.actor_id for e in events})}
+    agencies = {a.id: a.name for a in Agency.objects.filter(partnership_id=actor.partnership_id)}
+    lines = []
+    for event in events:
+        if event.actor_id in users:
+            who = users[event.actor_id].display_name
+        elif event.actor_id in keys:
+            who = f"API key {keys[event.actor_id].prefix}"
+        else:
+            who = "Accord"
+        lines.append(
+            Seen(
+                occurred_at=event.occurred_at,
+                action=str(AuditAction(event.action).label),
+                who=who,
+                agency=agencies.get(event.agency_id, "") if event.agency_id else "",
+                object_type=event.object_type.replace("_", " "),
+                basis=policy.basis_label(event.basis) if event.basis else "",
+                reason=event.reason,
+            )
+        )
+    with transaction.atomic():
+        audit_record(
+            actor=actor,
+            action=AuditAction.READ,
+            object_type="audit_trail",
+            object_id=person.id,
+            person_id=person.id,
+            reason="who saw this person's data",
+        )
+    return lines
+
+
+@dataclass
+class Bundle:
+    """Everything the agency holds about the person and everything it disclosed."""
+
+    person: Person
+    agency: Agency
+    produced_at: datetime
+    identities: list[dict[str, Any]] = field(default_factory=list)
+    records: list[dict[str, Any]] = field(default_factory=list)
+    consents: list[dict[str, Any]] = field(default_factory=list)
+    decisions: list[dict[str, Any]] = field(default_factory=list)
+    requests: list[dict[str, Any]] = field(default_factory=list)
+    disclosed: list[Seen] = field(default_factory=list)
+
+
+def _labels(values: list[str], choices: Any) -> str:
+    names = dict(choices)
+    return ", ".join(str(names.get(v, v)) for v in values)
+
+
+def subject_access_bundle(*, actor: Any, person: Person, export: str) -> Bundle:
+    """Build the bundle and audit its export (`export` is "csv" or "pdf")."""
+    _require(actor, Action.SUBJECT_ACCESS_EXPORT)
+    from accord.partnership.vocabulary import Sector
+    from accord.sharing.vocabulary import InformationCategory, Purpose
+
+    agency = Agency.objects.get(pk=actor.agency_id)
+    bundle = Bundle(person=person, agency=agency, produced_at=timezone.now())
+    grants = policy.grants_for(actor, person_id=person.id)
+    for identity in Identity.objects.filter(person=person, agency=agency).order_by("recorded_at"):
+        entry = policy.fields_of(identity, policy.check(actor, identity, grants=grants))
+        entry.pop("agency", None)
+        entry["addresses"] = []
+        for address in identity.addresses.order_by("recorded_at"):
+            access = policy.check(actor, address, grants=grants)
+            entry["addresses"].append(
+                {
+                    "recorded_at": address.recorded_at,
+                    "text": "Address withheld"
+                    if not access.visible
+                    else f"{address.lines.replace(chr(10), ', ')}, {address.postcode_sealed}",
+                    "confidential": address.confidential,
+                    "current": address.is_current,
+                }
+            )
+        bundle.identities.append(entry)
+    records = AgencyRecord.objects.filter(person=person, agency=agency).order_by("occurred_at")
+    for record in records:
+        if not policy.check(actor, record, grants=grants).visible:
+            continue  # a restricted record the DPO is not named on does not exist for them
+        versions = RecordVersion.objects.filter(record=record).order_by("version")
+        bundle.records.append(
+            {
+                "id": record.id,
+                "occurred_at": record.occurred_at,
+                "kind": record.get_kind_display(),
+                "category": record.get_category_display(),
+                "versions": [
+                    {
+                        "version": v.version,
+                        "recorded_at": v.recorded_at,
+                        "summary": v.summary,
+                        "body": v.body,
+                        "correction_reason": v.correction_reason,
+                    }
+                    for v in versions
+                ],
+            }
+        )
+    for consent in Consent.objects.filter(person=person, agency=agency).order_by("recorded_at"):
+        bundle.consents.append(
+            {
+                "recorded_at": consent.recorded_at,
+                "decision": consent.get_decision_display(),
+                "given_by": consent.get_given_by_display(),
+                "method": consent.get_method_display(),
+                "recipients": ", ".join(
+                    [a.name for a in consent.recipient_agencies.order_by("name")]
+                    + [str(dict(Sector.choices)[s]) for s in consent.recipient_sectors]
+                ),
+                "categories": _labels(consent.categories, InformationCategory.choices),
+                "purposes": _labels(consent.purposes, Purpose.choices),
+                "expires_at": consent.expires_at,
+                "withdrawn_at": consent.withdrawn_at,
+                "explanation": consent.explanation,
+                "withdrawals": [
+                    {"withdrawn_at": w.withdrawn_at, "note": w.note}
+                    for w in consent.withdrawals.order_by("withdrawn_at")
+                ],
+            }
+        )
+    decisions = DisclosureDecision.objects.filter(person=person, agency=agency).select_related(
+        "lawful_basis", "recipient_agency", "recipient_user"
+    )
+    for decision in decisions.order_by("decided_at"):
+        recipient = decision.recipient_agency or decision.recipient_user
+        bundle.decisions.append(
+            {
+                "decided_at": decision.decided_at,
+                "status": decision.get_status_display(),
+                "recipient": str(recipient),
+                "purpose": decision.get_purpose_display(),
+                "lawful_basis": decision.lawful_basis.label,
+                "categories": _labels(decision.categories, InformationCategory.choices),
+                "records": decision.records.count(),
+                "necessity": decision.necessity,
+                "told": "Yes" if decision.victim_survivor_told else "No",
+                "not_told_reason": decision.not_told_reason,
+                "expires_at": decision.expires_at,
+            }
+        )
+    requests = InformationRequest.objects.filter(person=person, to_agency=agency).select_related(
+        "from_agency"
+    )
+    for request in requests.order_by("created_at"):
+        bundle.requests.append(
+            {
+                "created_at": request.created_at,
+                "from": request.from_agency.name,
+                "purpose": request.get_purpose_display(),
+                "status": request.get_status_display(),
+                "decline_reason": request.decline_reason,
+            }
+        )
+    own_items = _own_item_ids(actor, person) - {actor.agency_id}
+    bundle.disclosed = [
+        seen
+        for seen in _seen(
+            AuditEvent.objects.filter(
+                chain=str(actor.partnership_id),
+                person_id=person.id,
+                action__in=[AuditAction.READ, AuditAction.DISCLOSE],
+                object_id__in=own_items,
+            ).exclude(agency_id=actor.agency_id)
+        )
+    ]
+    with transaction.atomic():
+        audit_record(
+            actor=actor,
+            action=AuditAction.EXPORT,
+            object_type="subject_access_bundle",
+            object_id=person.id,
+            person_id=person.id,
+            reason=f"subject access bundle ({export})",
+        )
+    return bundle
+
+
+def _seen(events: Any) -> list[Seen]:
+    events = list(events.order_by("occurred_at", "id"))
+    users = {u.id: u for u in User.objects.filter(id__in={e.actor_id for e in events})}
+    agencies = {a.id: a.name for a in Agency.objects.filter(id__in={e.agency_id for e in events})}
+    return [
+        Seen(
+            occurred_at=e.occurred_at,
+            action=str(AuditAction(e.action).label),
+            who=users[e.actor_id].display_name if e.actor_id in users else "Agency system",
+            agency=agencies.get(e.agency_id, ""),
+            object_type=e.object_type.replace("_", " "),
+            basis=policy.basis_label(e.basis) if e.basis else "",
+            reason=e.reason,
+        )
+        for e in events
+    ]
+
+
+CSV_COLUMNS = ["section", "when", "item", "detail", "text"]
+
+
+def bundle_csv(bundle: Bundle) -> str:
+    """The bundle as one CSV table: a row per fact, in sections."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(CSV_COLUMNS)
+    for identity in bundle.identities:
+        for name, value in identity.items():
+            if name == "addresses":
+                for address in value:
+                    writer.writerow(
+                        [
+                            "address",
+                            _when(address["recorded_at"]),
+                            "confidential" if address["confidential"] else "",
+                            "current" if address["current"] else "previous",
+                            address["text"],
+                        ]
+                    )
+            elif name != "id" and value not in ("", None):
+                writer.writerow(["identity", "", name, "", _safe(str(value))])
+    for record in bundle.records:
+        for version in record["versions"]:
+            writer.writerow(
+                [
+                    "record",
+                    _when(version["recorded_at"]),
+                    f"{record['kind']} ({record['category']}) on {_when(record['occurred_at'])}",
+                    f"version {version['version']}"
+                    + (
+                        f": corrected because {version['correction_reason']}"
+                        if version["correction_reason"]
+                        else ""
+                    ),
+                    _safe(f"{version['summary']}\n{version['body']}".strip()),
+                ]
+            )
+    for consent in bundle.consents:
+        writer.writerow(
+            [
+                "consent",
+                _when(consent["recorded_at"]),
+                f"{consent['decision']} by {consent['given_by']}, {consent['method']}",
+                f"to {consent['recipients']}; {consent['categories']}; for {consent['purposes']}",
+                _safe(consent["explanation"]),
+            ]
+        )
+        for withdrawal in consent["withdrawals"]:
+            writer.writerow(
+                [
+                    "consent withdrawn",
+                    _when(withdrawal["withdrawn_at"]),
+                    "",
+                    "",
+                    _safe(withdrawal["note"]),
+                ]
+            )
+    for decision in bundle.decisions:
+        writer.writerow(
+            [
+                "disclosure decision",
+                _when(decision["decided_at"]),
+                f"{decision['status']}: to {decision['recipient']} for {decision['purpose']}",
+                f"{decision['lawful_basis']}; {decision['categories']}; told: {decision['told']}",
+                _safe(decision["necessity"]),
+            ]
+        )
+    for request in bundle.requests:
+        writer.writerow(
+            [
+                "information request",
+                _when(request["created_at"]),
+                f"from {request['from']} for {request['purpose']}",
+                request["status"],
+                _safe(request["decline_reason"]),
+            ]
+        )
+    for seen in bundle.disclosed:
+        writer.writerow(
+            [
+                "disclosed",
+                _when(seen.occurred_at),
+                seen.object_type,
+                f"{seen.agency} ({seen.who})",
+                seen.basis,
+            ]
+        )
+    return out.getvalue()
+
+
+def _when(value: datetime | None) -> str:
+    return timezone.localtime(value).strftime("%Y-%m-%d %H:%M") if value else ""
+
+
+def _safe(text: str) -> str:
+    """Free text that a spreadsheet would run as a formula is quoted (CSV injection)."""
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+__all__ = ["Bundle", "Seen", "bundle_csv", "subject_access_bundle", "who_saw"]
