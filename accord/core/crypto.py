@@ -62,6 +62,10 @@ class EncryptedTextField(models.BinaryField):
     It cannot be filtered or ordered on in the database: that is the point.
     """
 
+    # What the type checker's Django plugin reads as the attribute's type.
+    _pyi_private_set_type: str
+    _pyi_private_get_type: str  # type: ignore[assignment]
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("default", "")
         kwargs["editable"] = True

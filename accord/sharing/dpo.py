@@ -43,7 +43,7 @@ def _own_item_ids(actor: Any, person: Person) -> set[uuid.UUID]:
     ids: set[uuid.UUID] = {actor.agency_id}
     mine = {"person": person, "agency_id": actor.agency_id}
     for model in (AgencyRecord, Identity, Address, Consent, DisclosureDecision):
-        ids.update(model.objects.filter(**mine).values_list("id", flat=True))  # type: ignore[attr-defined]
+        ids.update(model.objects.filter(**mine).values_list("id", flat=True))
     ids.update(
         InformationRequest.objects.filter(person=person)
         .filter(Q(to_agency_id=actor.agency_id) | Q(from_agency_id=actor.agency_id))
