@@ -161,10 +161,23 @@ def test_the_demo_partnership_loads_the_same_way_twice(db, settings):
 
     settings.DEMO_MODE = True
     call_command("demo_data", stdout=StringIO())
-    counts = (User.objects.count(), Agency.objects.count(), AuditEvent.objects.count())
+    from accord.cases.models import AgencyRecord
+    from accord.people.models import Person
+
+    def counts() -> tuple[int, ...]:
+        return (
+            User.objects.count(),
+            Agency.objects.count(),
+            AuditEvent.objects.count(),
+            Person.objects.count(),
+            AgencyRecord.objects.count(),
+        )
+
+    first = counts()
+    assert first[3:] == (2, 7)
     ids = set(User.objects.values_list("id", flat=True))
     call_command("demo_data", stdout=StringIO())
-    assert (User.objects.count(), Agency.objects.count(), AuditEvent.objects.count()) == counts
+    assert counts() == first
     assert set(User.objects.values_list("id", flat=True)) == ids
     assert {u.role for u in User.objects.all()} == set(Role)
     assert all("(fictional)" in a.name for a in Agency.objects.all())

@@ -25,12 +25,28 @@ NORTHSHIRE = [
             UserSpec("demo.practitioner", "Demo Practitioner", Role.PRACTITIONER),
             UserSpec("demo.spoc", "Demo Agency SPOC", Role.AGENCY_SPOC),
             UserSpec("demo.agencyadmin", "Demo Agency Admin", Role.AGENCY_ADMIN),
+            UserSpec(
+                "demo.policedpo",
+                "Demo Police Data Protection Officer",
+                Role.DATA_PROTECTION_OFFICER,
+                TrainingLevel.AWARENESS,
+            ),
         ),
     ),
-    AgencySpec("gp", "Larkspur Lane Surgery (fictional)", Sector.PRIMARY_HEALTH),
+    AgencySpec(
+        "gp",
+        "Larkspur Lane Surgery (fictional)",
+        Sector.PRIMARY_HEALTH,
+        (UserSpec("demo.gp", "Demo GP", Role.PRACTITIONER),),
+    ),
     AgencySpec("hospital", "Northshire General Hospital (fictional)", Sector.ACUTE_HEALTH),
     AgencySpec("ambulance", "Northshire Ambulance Service (fictional)", Sector.AMBULANCE),
-    AgencySpec("housing", "Northshire Homes (fictional)", Sector.HOUSING),
+    AgencySpec(
+        "housing",
+        "Northshire Homes (fictional)",
+        Sector.HOUSING,
+        (UserSpec("demo.housing", "Demo Housing Officer", Role.PRACTITIONER),),
+    ),
     AgencySpec(
         "childrens", "Northshire Children's Services (fictional)", Sector.CHILDRENS_SOCIAL_CARE
     ),
@@ -96,7 +112,13 @@ class Command(BaseCommand):
         _, agencies, users = build_partnership(
             "Northshire (fictional)", NORTHSHIRE, password=DEMO_PASSWORD
         )
-        self.stdout.write(f"Northshire (fictional): {len(agencies)} agencies, {len(users)} users.")
+        from accord.sharing.demo import load_demo_people
+
+        people = load_demo_people(agencies=agencies, users=users)
+        self.stdout.write(
+            f"Northshire (fictional): {len(agencies)} agencies, {len(users)} users, "
+            f"{people} fictional people."
+        )
         self.stdout.write(f"Every demo user's password is: {DEMO_PASSWORD}")
         for user in users.values():
             self.stdout.write(
