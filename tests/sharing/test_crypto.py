@@ -86,3 +86,26 @@ def test_a_retired_key_still_decrypts_and_new_values_use_the_current_key(cast, w
 
 def test_each_encryption_uses_a_fresh_nonce():
     assert encrypt("same", context="t.c") != encrypt("same", context="t.c")
+
+
+def test_fields_reencrypt_moves_every_value_to_the_current_key(cast, world):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    old = KeyRing(
+        "test", {"test": base64.b64decode("dGVzdC1vbmx5LWtleS1ub3Qtc2VjcmV0LTMyYnl0ZXM=")}
+    )
+    rotated = KeyRing("new", {"new": b"n" * 32, **old.keys})
+    with override_settings(FIELD_ENCRYPTION_KEYS=rotated):
+        out = StringIO()
+        call_command("fields_reencrypt", "--check", stdout=out)
+        assert "cases.AgencyRecord: test" in out.getvalue()
+        call_command("fields_reencrypt", stdout=StringIO())
+        out = StringIO()
+        call_command("fields_reencrypt", "--check", stdout=out)
+        assert ": test:" not in out.getvalue() and "cases.AgencyRecord: new" in out.getvalue()
+    only_new = KeyRing("new", {"new": b"n" * 32})
+    with override_settings(FIELD_ENCRYPTION_KEYS=only_new):
+        assert AgencyRecord.objects.get(pk=world.r1.pk).body.startswith("Officers attended")
+        assert _raw(world.r1.id).startswith(b"A1new:")
