@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from django.db import transaction
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
@@ -14,6 +15,7 @@ from accord.core.errors import NotFound
 from accord.people.models import Address, Identity, Person, normalise_postcode
 from accord.sharing import policy
 from accord.sharing.models import AccessGrant
+from accord.sharing.reads import Read, record_reads
 
 
 def _known_to(actor: Any) -> Q:
@@ -56,20 +58,30 @@ class IdentityView:
 
 def identities_for(*, actor: Any, person: Person) -> list[IdentityView]:
     """The person's identities the actor may see, each with its addresses (visible ones,
-    and confidential ones the actor would otherwise see, marked withheld)."""
+    and confidential ones the actor would otherwise see, marked withheld).
+
+    Reads of other agencies' identities and addresses are audited with their basis,
+    and a withheld address as a refusal, in the caller's request."""
     grants = policy.grants_for(actor, person_id=person.id)
     identities = Identity.objects.filter(person=person).select_related("agency")
     addresses = Address.objects.filter(person=person).order_by("-is_current", "-recorded_at")
     by_identity: dict[uuid.UUID, list[tuple[Address, policy.Access]]] = {}
+    reads: list[Read] = []
     for address in addresses:
         access = policy.check(actor, address, grants=grants)
         if access.visible or access.withheld:
             by_identity.setdefault(address.identity_id, []).append((address, access))
+            reads.append(
+                Read("address", address.id, address.agency_id, access.visible, access.basis)
+            )
     views = []
-    for identity in identities:
+    for identity in identities.order_by("recorded_at"):
         access = policy.check(actor, identity, grants=grants)
         if access.visible:
             views.append(IdentityView(identity, access, by_identity.get(identity.id, [])))
+            reads.append(Read("identity", identity.id, identity.agency_id, True, access.basis))
+    with transaction.atomic():
+        record_reads(actor=actor, person_id=person.id, reads=reads)
     return views
 
 

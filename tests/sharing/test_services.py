@@ -266,3 +266,39 @@ def test_reads_are_audited_with_their_basis_and_refusals_too(cast, world):
         ("read", world.r1.id, "owner"),
         ("deny", cast.agency.da_service.id, ""),
     }
+
+
+def test_reading_identities_audits_other_agencies_and_withheld_addresses(cast, world):
+    from accord.people.selectors import identities_for
+
+    person = Person.objects.get(pk=world.person_id)
+    before = len(audit_rows(actor_id=cast.marac_coordinator.id))
+    views = identities_for(actor=cast.marac_coordinator, person=person)
+    # The DA service's colleague: the police identity (contact details under the
+    # police consent to the specialist DA sector) and the police home address
+    # (address category, same consent); the own refuge address is withheld.
+    seen = {(v.identity.agency_id, a.id, acc.withheld) for v in views for a, acc in v.addresses}
+    assert (cast.agency.da_service.id, world.refuge.id, True) in seen
+    rows = audit_rows(actor_id=cast.marac_coordinator.id)[before:]
+    assert ("deny", "address", world.refuge.id) in {
+        (r.action, r.object_type, r.object_id) for r in rows
+    }
+    assert ("read", "identity", world.identities.police.id, "consent") in {
+        (r.action, r.object_type, r.object_id, r.basis) for r in rows
+    }
+
+
+def test_if_the_audit_write_fails_the_read_fails(cast, world):
+    from django.db import connection
+
+    person = Person.objects.get(pk=world.person_id)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """CREATE FUNCTION refuse_reads() RETURNS trigger AS $$
+               BEGIN IF NEW.action = 'read' THEN RAISE EXCEPTION 'audit refused'; END IF;
+               RETURN NEW; END $$ LANGUAGE plpgsql;
+               CREATE TRIGGER refuse_reads BEFORE INSERT ON audit_auditevent
+               FOR EACH ROW EXECUTE FUNCTION refuse_reads();"""
+        )
+    with pytest.raises(Exception, match="audit refused"):
+        chronology_for(actor=cast.gp, person=person)
