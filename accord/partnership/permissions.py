@@ -31,6 +31,7 @@ class Action(StrEnum):
     INFORMATION_REQUEST_ANSWER = "information_request.answer"
     PERSON_AUDIT_VIEW = "person.audit.view"
     SUBJECT_ACCESS_EXPORT = "subject_access.export"
+    SHARING_SETTINGS_MANAGE = "sharing_settings.manage"
 
 
 EVERY_ROLE = frozenset(Role)
@@ -61,6 +62,10 @@ RULES: dict[str, frozenset[Role]] = {
     Action.INFORMATION_REQUEST_ANSWER: frozenset({Role.AGENCY_SPOC}),
     Action.PERSON_AUDIT_VIEW: frozenset({Role.DATA_PROTECTION_OFFICER}),
     Action.SUBJECT_ACCESS_EXPORT: frozenset({Role.DATA_PROTECTION_OFFICER}),
+    # The partnership's list of lawful bases and whether own-agency reads are audited.
+    Action.SHARING_SETTINGS_MANAGE: frozenset(
+        {Role.PARTNERSHIP_ADMIN, Role.DATA_PROTECTION_OFFICER}
+    ),
 }
 
 # Actions whose pages and endpoints show or return information about a person. Each

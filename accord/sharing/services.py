@@ -667,3 +667,109 @@ def information_request_decline(
             changed_fields=["status", "decline_reason"],
         )
     return request
+
+
+# --- The partnership's sharing settings -----------------------------------------------
+
+
+def _check_basis_fields(label: str, explanation: str) -> Errors:
+    errors: Errors = {}
+    if not label.strip():
+        errors["label"] = ["Enter the basis as staff will see it."]
+    elif len(label) > 200:
+        errors["label"] = ["Keep the label to 200 characters."]
+    if len(explanation) > 500:
+        errors["explanation"] = ["Keep the explanation to 500 characters."]
+    return errors
+
+
+def lawful_basis_create(
+    *, actor: Any, code: str, label: str, explanation: str = "", requires_approval: bool = True
+) -> LawfulBasis:
+    """Add a lawful basis to the actor's partnership's list."""
+    _require(actor, Action.SHARING_SETTINGS_MANAGE)
+    errors = _check_basis_fields(label, explanation)
+    code = code.strip().lower()
+    if not code or not all(c.isalnum() or c == "-" for c in code) or len(code) > 40:
+        errors["code"] = ["Use up to 40 lower-case letters, digits and hyphens."]
+    elif LawfulBasis.objects.filter(partnership_id=actor.partnership_id, code=code).exists():
+        errors["code"] = ["The partnership already has a basis with this code."]
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        basis = LawfulBasis.objects.create(
+            partnership_id=actor.partnership_id,
+            code=code,
+            label=label.strip(),
+            explanation=explanation.strip(),
+            requires_approval=requires_approval,
+        )
+        audit_record(
+            actor=actor,
+            action=AuditAction.CREATE,
+            object_type="lawful_basis",
+            object_id=basis.id,
+            changed_fields=["code", "label", "explanation", "requires_approval"],
+        )
+    return basis
+
+
+def lawful_basis_update(
+    *,
+    actor: Any,
+    basis_id: uuid.UUID,
+    label: str,
+    explanation: str,
+    requires_approval: bool,
+    is_active: bool,
+) -> LawfulBasis:
+    """Relabel a basis, say whether it needs a second person's approval, or retire it.
+
+    Past decisions keep the basis they were made on; a retired basis cannot be chosen.
+    """
+    _require(actor, Action.SHARING_SETTINGS_MANAGE)
+    try:
+        basis = LawfulBasis.objects.get(pk=basis_id, partnership_id=actor.partnership_id)
+    except (LawfulBasis.DoesNotExist, ValueError):
+        raise NotFound from None
+    errors = _check_basis_fields(label, explanation)
+    if errors:
+        raise ValidationError(errors)
+    changes = {
+        "label": label.strip(),
+        "explanation": explanation.strip(),
+        "requires_approval": requires_approval,
+        "is_active": is_active,
+    }
+    changed = [name for name, value in changes.items() if getattr(basis, name) != value]
+    if changed:
+        with transaction.atomic():
+            for name in changed:
+                setattr(basis, name, changes[name])
+            basis.save(update_fields=changed)
+            audit_record(
+                actor=actor,
+                action=AuditAction.UPDATE,
+                object_type="lawful_basis",
+                object_id=basis.id,
+                changed_fields=changed,
+            )
+    return basis
+
+
+def own_agency_reads_audit_set(*, actor: Any, audited: bool) -> Partnership:
+    """Say whether reads of one's own agency's records are audited across the partnership."""
+    _require(actor, Action.SHARING_SETTINGS_MANAGE)
+    partnership = Partnership.objects.get(pk=actor.partnership_id)
+    if partnership.audit_own_agency_reads != audited:
+        with transaction.atomic():
+            partnership.audit_own_agency_reads = audited
+            partnership.save(update_fields=["audit_own_agency_reads"])
+            audit_record(
+                actor=actor,
+                action=AuditAction.UPDATE,
+                object_type="partnership",
+                object_id=partnership.id,
+                changed_fields=["audit_own_agency_reads"],
+            )
+    return partnership

@@ -22,6 +22,8 @@ def accord(request: HttpRequest) -> dict[str, Any]:
             nav.append(("web:user-list", "Users"))
         if user.may(Action.API_KEY_MANAGE):  # type: ignore[union-attr]
             nav.append(("web:api-key-list", "API keys"))
+        if user.may(Action.SHARING_SETTINGS_MANAGE):  # type: ignore[union-attr]
+            nav.append(("web:sharing-settings", "Sharing settings"))
     return {
         "demo_mode": settings.DEMO_MODE,
         "fully_signed_in": verified,

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from accord.web import dpo_views, signin, views
+from accord.web import dpo_views, settings_views, signin, views
 
 app_name = "web"
 
@@ -36,5 +36,16 @@ urlpatterns = [
         "people/<uuid:person_id>/subject-access.pdf",
         dpo_views.subject_access_pdf,
         name="subject-access-pdf",
+    ),
+    path("sharing-settings/", settings_views.sharing_settings, name="sharing-settings"),
+    path(
+        "sharing-settings/bases/new/",
+        settings_views.lawful_basis_create,
+        name="lawful-basis-create",
+    ),
+    path(
+        "sharing-settings/bases/<uuid:basis_id>/",
+        settings_views.lawful_basis_edit,
+        name="lawful-basis-edit",
     ),
 ]
