@@ -241,6 +241,19 @@ def consent_withdraw(
     if errors:
         raise ValidationError(errors)
     whole = not agencies and not sectors and not chosen_categories
+    grants = AccessGrant.objects.filter(
+        source_type="consent", source_id=consent.id, ended_at__isnull=True
+    )
+    if agencies or sectors:
+        grants = grants.filter(
+            Q(recipient_agency_id__in=[a.id for a in agencies]) | Q(recipient_sector__in=sectors)
+        )
+    if chosen_categories:
+        grants = grants.filter(category__in=chosen_categories)
+    if not whole and not grants.exists():
+        only_categories = bool(chosen_categories) and not (agencies or sectors)
+        field = "categories" if only_categories else "recipient_agencies"
+        raise ValidationError({field: ["This consent does not cover what you chose, now."]})
     now = timezone.now()
     with transaction.atomic():
         withdrawal = ConsentWithdrawal.objects.create(
@@ -251,16 +264,6 @@ def consent_withdraw(
             recorded_by=actor,
         )
         withdrawal.recipient_agencies.set(agencies)
-        grants = AccessGrant.objects.filter(
-            source_type="consent", source_id=consent.id, ended_at__isnull=True
-        )
-        if agencies or sectors:
-            grants = grants.filter(
-                Q(recipient_agency_id__in=[a.id for a in agencies])
-                | Q(recipient_sector__in=sectors)
-            )
-        if chosen_categories:
-            grants = grants.filter(category__in=chosen_categories)
         ended = grants.update(ended_at=now)
         remaining = AccessGrant.objects.filter(
             source_type="consent", source_id=consent.id, ended_at__isnull=True

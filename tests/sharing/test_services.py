@@ -302,3 +302,22 @@ def test_if_the_audit_write_fails_the_read_fails(cast, world):
         )
     with pytest.raises(Exception, match="audit refused"):
         chronology_for(actor=cast.gp, person=person)
+
+
+def test_withdrawing_what_the_consent_does_not_cover_is_refused(cast, world):
+    before = _counts()
+    with pytest.raises(ValidationError) as error:
+        consent_withdraw(
+            actor=cast.police_officer,
+            consent_id=world.consent.id,
+            recipient_agency_ids=[cast.agency.probation.id],
+        )
+    assert "recipient_agencies" in error.value.message_dict
+    # Housing was withdrawn already: withdrawing it again is refused too.
+    with pytest.raises(ValidationError):
+        consent_withdraw(
+            actor=cast.police_officer,
+            consent_id=world.consent.id,
+            recipient_agency_ids=[cast.agency.housing.id],
+        )
+    assert _counts() == before
