@@ -18,6 +18,8 @@ def accord(request: HttpRequest) -> dict[str, Any]:
     if verified:
         nav.append(("web:home", "Work queue"))
         nav.append(("web:agency-list", "Agencies"))
+        if user.may(Action.PERSON_VIEW):  # type: ignore[union-attr]
+            nav.append(("web:people-search", "Find a person"))
         if user.may(Action.USER_VIEW):  # type: ignore[union-attr]
             nav.append(("web:user-list", "Users"))
         if user.may(Action.API_KEY_MANAGE):  # type: ignore[union-attr]

@@ -1,6 +1,7 @@
 from django.urls import path
 
 from accord.web import dpo_views, settings_views, signin, views
+from accord.web import people_views as people
 
 app_name = "web"
 
@@ -26,6 +27,24 @@ urlpatterns = [
     path("users/<uuid:user_id>/unlock/", views.user_unlock_sign_in, name="user-unlock"),
     path("api-keys/", views.api_key_list, name="api-key-list"),
     path("api-keys/<uuid:key_id>/revoke/", views.api_key_revoke, name="api-key-revoke"),
+    path("people/", people.people_search, name="people-search"),
+    path("people/new/", people.person_new, name="person-new"),
+    path("people/<uuid:person_id>/", people.person, name="person"),
+    path("people/<uuid:person_id>/records/new/", people.record_new, name="record-new"),
+    path("people/<uuid:person_id>/addresses/new/", people.address_new, name="address-new"),
+    path("people/<uuid:person_id>/consents/new/", people.consent_new, name="consent-new"),
+    path("people/<uuid:person_id>/disclosures/new/", people.decision_new, name="decision-new"),
+    path("people/<uuid:person_id>/requests/new/", people.request_new, name="request-new"),
+    path("records/<uuid:record_id>/", people.record, name="record"),
+    path("records/<uuid:record_id>/correct/", people.record_correct, name="record-correct"),
+    path("consents/<uuid:consent_id>/withdraw/", people.consent_withdraw, name="consent-withdraw"),
+    path("disclosures/<uuid:decision_id>/", people.decision, name="decision"),
+    path(
+        "disclosures/<uuid:decision_id>/approve/", people.decision_approve, name="decision-approve"
+    ),
+    path("disclosures/<uuid:decision_id>/refuse/", people.decision_refuse, name="decision-refuse"),
+    path("disclosures/<uuid:decision_id>/revoke/", people.decision_revoke, name="decision-revoke"),
+    path("requests/<uuid:request_id>/", people.information_request, name="request"),
     path("people/<uuid:person_id>/who-saw/", dpo_views.person_who_saw, name="person-who-saw"),
     path(
         "people/<uuid:person_id>/subject-access.csv",

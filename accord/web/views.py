@@ -18,6 +18,7 @@ from accord.api import services as api_keys
 from accord.core.declare import public, requires
 from accord.partnership import selectors, services
 from accord.partnership.permissions import Action
+from accord.sharing import selectors as sharing_selectors
 from accord.web.forms import (
     AgencyEditForm,
     AgencyForm,
@@ -46,7 +47,13 @@ def health(request: HttpRequest) -> JsonResponse:
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
     # The work queue fills as referrals, requests and actions arrive (later issues).
-    return render(request, "web/home.html", {"queue": []})
+    actor: Any = request.user
+    context = {
+        "queue": [],
+        "approvals": sharing_selectors.decisions_awaiting_approval(actor=actor),
+        "requests_in": sharing_selectors.requests_to_agency(actor=actor),
+    }
+    return render(request, "web/home.html", context)
 
 
 @requires(Action.ACCOUNT_VIEW)
