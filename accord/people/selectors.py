@@ -8,7 +8,7 @@ from datetime import date
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from accord.core.errors import NotFound
@@ -92,12 +92,13 @@ def people_search(
     date_of_birth: date | None = None,
     postcode: str = "",
     limit: int = 20,
-) -> QuerySet[Identity]:
+) -> list[Identity]:
     """Identities the actor may see that match, for finding a person.
 
     A confidential address never matches: its postcode is kept only encrypted, so a
     search by it finds nothing for anyone, and the addresses searched are only those
-    the policy lets the actor see.
+    the policy lets the actor see. Each other agency's identity shown is an audited
+    read, with its basis.
     """
     identities = policy.visible(actor, Identity.objects.all())
     name = " ".join(name.split())
@@ -115,4 +116,15 @@ def people_search(
             actor, Address.objects.filter(postcode=normalise_postcode(postcode))
         ).filter(confidential=False)
         identities = identities.filter(person_id__in=addresses.values("person_id"))
-    return identities.select_related("agency").order_by("family_name", "given_names", "id")[:limit]
+    found = list(
+        identities.select_related("agency").order_by("family_name", "given_names", "id")[:limit]
+    )
+    with transaction.atomic():
+        for person_id in dict.fromkeys(i.person_id for i in found):
+            reads = [
+                Read("identity", i.id, i.agency_id, True, i.access_basis)  # type: ignore[attr-defined]
+                for i in found
+                if i.person_id == person_id
+            ]
+            record_reads(actor=actor, person_id=person_id, reads=reads)
+    return found

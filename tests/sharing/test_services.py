@@ -321,3 +321,18 @@ def test_withdrawing_what_the_consent_does_not_cover_is_refused(cast, world):
             recipient_agency_ids=[cast.agency.housing.id],
         )
     assert _counts() == before
+
+
+def test_search_finds_by_name_and_postcode_and_audits_other_agencies_identities(cast, world):
+    from accord.people.selectors import people_search
+
+    before = len(audit_rows(actor_id=cast.gp.id))
+    found = people_search(actor=cast.gp, name="rowan fict")
+    assert {i.agency_id for i in found} >= {cast.agency.gp.id, cast.agency.police.id}
+    rows = audit_rows(actor_id=cast.gp.id)[before:]
+    assert {(r.object_id, r.basis) for r in rows} == {(world.identities.police.id, "consent")}
+    # The police home address is shared with the GP; the refuge postcode finds no one.
+    assert people_search(actor=cast.gp, postcode="te11st")
+    for user in (cast.gp, cast.idva, cast.marac_coordinator, cast.police_officer):
+        assert people_search(actor=user, postcode="TE9 9ZZ") == []
+    assert people_search(actor=cast.outsider, name="Rowan") == []
