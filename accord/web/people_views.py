@@ -349,7 +349,7 @@ def address_new(request: HttpRequest, person_id: Any) -> HttpResponse:
             "submit": "Add the address",
             "intro": (
                 "A confidential address is never found by a search, and everyone not "
-                "named sees only the words 'Address withheld'."
+                "named for it is told only that it is withheld."
             ),
         },
     )
