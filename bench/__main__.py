@@ -1,5 +1,7 @@
 """Run every benchmark: `make bench`, or `python -m bench` with DATABASE_URL set.
 
+`python -m bench sharing` (or any benchmark's name) runs only the ones named.
+
 The database must be a fresh, empty PostgreSQL database (`bin/with-postgres` makes
 one): the benchmarks migrate it and write thousands of audit rows that, by design,
 cannot be deleted. Each benchmark prints a short table and rewrites its own section
@@ -9,6 +11,7 @@ of bench/RESULTS.md, leaving the other sections as they were.
 from __future__ import annotations
 
 import datetime
+import importlib
 import os
 import platform
 import re
@@ -117,7 +120,13 @@ def _prepare_database() -> None:
     call_command("migrate", interactive=False, verbosity=0)
 
 
-def main() -> int:
+BENCHMARKS = ("audit_write", "sharing")  # modules of this package, run in this order
+
+
+def main(names: list[str]) -> int:
+    unknown = [name for name in names if name not in BENCHMARKS]
+    if unknown:
+        sys.exit(f"Unknown benchmark {', '.join(unknown)}; choose from {', '.join(BENCHMARKS)}.")
     os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings.test"
     if not os.environ.get("DATABASE_URL"):
         sys.exit("DATABASE_URL is not set: run the benchmarks with `make bench`.")
@@ -126,20 +135,22 @@ def main() -> int:
     django.setup()
     _prepare_database()
 
-    from bench import audit_write
-
     date = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
     about = machine()
     print("Machine: " + "; ".join(f"{name} {value}" for name, value in about.items()))
     print()
 
-    result = audit_write.run()
-    print(audit_write.table(result))
-    write_section(audit_write.SECTION, audit_write.markdown(result, date=date, machine=about))
-    print()
+    for name in BENCHMARKS:
+        if names and name not in names:
+            continue
+        benchmark = importlib.import_module(f"bench.{name}")
+        result = benchmark.run()
+        print(benchmark.table(result))
+        write_section(name, benchmark.markdown(result, date=date, machine=about))
+        print()
     print(f"Results written to {os.path.relpath(RESULTS)}")
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(sys.argv[1:]))
