@@ -27,18 +27,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol, TypeVar
 
-from django.db.models import (
-    Case,
-    CharField,
-    Exists,
-    Model,
-    OuterRef,
-    Q,
-    QuerySet,
-    Subquery,
-    Value,
-    When,
-)
+from django.db.models import BooleanField, CharField, Expression, Model, QuerySet
 from django.utils import timezone
 
 from accord.cases.models import AgencyRecord
@@ -234,62 +223,90 @@ def _shared(grants: Iterable[Any], item: Any, kind: ItemKind) -> Any | None:
 
 
 # --- Many items, filtered in the database -------------------------------------------
+#
+# The filter is one SQL expression, built by hand rather than from ORM expressions: it
+# is asked on every page, and composing it from Exists/Case/Subquery objects cost more
+# to compile in Python (about 8 ms) than the query costs to run. It reads the same
+# grant rows, in the same order of rules, as `check`; the property test holds them
+# to the same answers. It is written against the item table's current alias, so it
+# stays right when the queryset is used as a subquery.
+
+_GRANT_TABLE = AccessGrant._meta.db_table
+_NAMED = str(Basis.NAMED)
+_OWNER = str(Basis.OWNER)
 
 
-def _live_grants_to(actor: Actor, now: datetime) -> QuerySet[AccessGrant]:
-    return AccessGrant.objects.filter(
-        Q(recipient_agency_id=actor.agency_id)
-        | Q(recipient_user_id=actor.id)
-        | Q(recipient_sector=_sector(actor)),
-        Q(valid_until__isnull=True) | Q(valid_until__gt=now),
-        ended_at__isnull=True,
-        valid_from__lte=now,
-        person_id=OuterRef("person_id"),
-        holder_agency_id=OuterRef("agency_id"),
-    )
+class _PolicyExpression(Expression):
+    """`allowed` (a condition) or `basis` (the basis text) for one actor, at one moment."""
+
+    def __init__(self, kind: ItemKind, actor: Actor, now: datetime, part: str) -> None:
+        output: Any = BooleanField() if part in ("allowed", "hidden") else CharField()
+        super().__init__(output_field=output)
+        self.kind, self.actor, self.now, self.part = kind, actor, now, part
+
+    @property
+    def conditional(self) -> bool:
+        return self.part in ("allowed", "hidden")
+
+    def as_sql(self, compiler: Any, connection: Any) -> Any:
+        t = compiler.quote_name_unless_alias(compiler.query.base_table)
+        kind, actor = self.kind, self.actor
+        uuid_prep = AccessGrant._meta.get_field("item_id").get_db_prep_value
+        time_prep = AccessGrant._meta.get_field("valid_from").get_db_prep_value
+        now = time_prep(self.now, connection)
+        own = uuid_prep(actor.agency_id, connection)
+        grants = (
+            f"FROM {_GRANT_TABLE} g WHERE g.person_id = {t}.person_id "
+            f"AND g.holder_agency_id = {t}.agency_id AND g.ended_at IS NULL "
+            "AND g.valid_from <= %s AND (g.valid_until IS NULL OR g.valid_until > %s) "
+            "AND (g.recipient_agency_id = %s OR g.recipient_user_id = %s "
+            "OR g.recipient_sector = %s)"
+        )
+        grant_params = [now, now, own, uuid_prep(actor.id, connection), _sector(actor)]
+        if kind.category_field:
+            category, category_params = f"{t}.{kind.category_field}", []
+        else:
+            category, category_params = "%s", [kind.fixed_category]
+        shared = (
+            f"{grants} AND g.basis <> %s AND (g.item_id = {t}.id "
+            f"OR (g.item_id IS NULL AND g.category = {category}))"
+        )
+        shared_params = [*grant_params, _NAMED, *category_params]
+        named = f"{grants} AND g.basis = %s AND g.item_id = {t}.id"
+        named_params = [*grant_params, _NAMED]
+        if self.part == "basis":
+            lookup = f"(SELECT g.basis {shared} ORDER BY g.id LIMIT 1)"
+            if kind.named_only_field:
+                return (
+                    f"CASE WHEN {t}.{kind.named_only_field} THEN %s "
+                    f"WHEN {t}.agency_id = %s THEN %s ELSE {lookup} END",
+                    [_NAMED, own, _OWNER, *shared_params],
+                )
+            return (
+                f"CASE WHEN {t}.agency_id = %s THEN %s ELSE {lookup} END",
+                [own, _OWNER, *shared_params],
+            )
+        open_sql = f"({t}.agency_id = %s OR EXISTS (SELECT 1 {shared}))"
+        open_params = [own, *shared_params]
+        if kind.named_only_field:
+            flag = f"{t}.{kind.named_only_field}"
+            sql = f"(({flag} AND EXISTS (SELECT 1 {named})) OR (NOT {flag} AND {open_sql}))"
+            params = [*named_params, *open_params]
+        else:
+            sql, params = open_sql, open_params
+        if self.part == "hidden":
+            return f"NOT {sql}", params
+        return sql, params
 
 
 def visible(actor: Actor, queryset: QuerySet[M], *, now: datetime | None = None) -> QuerySet[M]:
-    """The items of `queryset` the actor may see, annotated with `access_basis` and
-    `access_grant_id` (None for the owner)."""
+    """The items of `queryset` the actor may see, annotated with `access_basis`."""
     kind = _kind(queryset.model)
     now = now or timezone.now()
-    grants = _live_grants_to(actor, now)
-    category: Any = OuterRef(kind.category_field) if kind.category_field else kind.fixed_category
-    shared = grants.exclude(basis=Basis.NAMED).filter(
-        Q(item_id=OuterRef("pk")) | Q(item_id__isnull=True, category=category)
-    )
-    named = grants.filter(basis=Basis.NAMED, item_id=OuterRef("pk"))
-    owner = Q(agency_id=actor.agency_id)
-    if kind.named_only_field:
-        named_only = Q(**{kind.named_only_field: True})
-        allowed = (named_only & Exists(named)) | (~named_only & (owner | Exists(shared)))
-        basis = Case(
-            When(named_only, then=Value(Basis.NAMED)),
-            When(owner, then=Value(Basis.OWNER)),
-            default=Subquery(shared.order_by("id").values("basis")[:1]),
-            output_field=CharField(),
-        )
-        grant_id: Any = Case(
-            When(named_only, then=Subquery(named.order_by("id").values("id")[:1])),
-            When(owner, then=Value(None)),
-            default=Subquery(shared.order_by("id").values("id")[:1]),
-        )
-    else:
-        allowed = owner | Q(Exists(shared))
-        basis = Case(
-            When(owner, then=Value(Basis.OWNER)),
-            default=Subquery(shared.order_by("id").values("basis")[:1]),
-            output_field=CharField(),
-        )
-        grant_id = Case(
-            When(owner, then=Value(None)),
-            default=Subquery(shared.order_by("id").values("id")[:1]),
-        )
     return (
         queryset.filter(partnership_id=actor.partnership_id)
-        .filter(allowed)
-        .annotate(access_basis=basis, access_grant_id=grant_id)  # type: ignore[return-value]
+        .filter(_PolicyExpression(kind, actor, now, "allowed"))
+        .annotate(access_basis=_PolicyExpression(kind, actor, now, "basis"))  # type: ignore[return-value]
     )
 
 
@@ -301,8 +318,8 @@ def held_elsewhere(
     Restricted records are left out: for anyone not named they do not exist.
     """
     kind = _kind(queryset.model)
-    hidden = queryset.filter(partnership_id=actor.partnership_id).exclude(
-        pk__in=visible(actor, queryset.model._default_manager.all(), now=now).values("pk")
+    hidden = queryset.filter(partnership_id=actor.partnership_id).filter(
+        _PolicyExpression(kind, actor, now or timezone.now(), "hidden")
     )
     if kind.object_type == "record":
         hidden = hidden.exclude(restricted=True)
