@@ -9,7 +9,10 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
 from django.utils import timezone
+from hypothesis import HealthCheck, settings
 
 from accord.api.services import api_key_issue
 from accord.audit.models import AuditEvent
@@ -23,7 +26,8 @@ from accord.sharing.models import (
     InformationRequest,
     RequestStatus,
 )
-from tests.conftest import audit_rows
+from tests.api import test_api_fuzz as fuzz
+from tests.conftest import audit_rows, verify_second_factor
 
 V1 = "/api/v1"
 
@@ -630,3 +634,41 @@ def test_a_key_without_the_scope_is_refused(cast, world, api):
     assert response.status_code == 403
     assert Identity.objects.count() == before
     assert api(key=secret).get(f"{V1}/people/{world.person_id}/").status_code == 200
+
+
+# --- Generated requests as a caseworker -----------------------------------------------
+# The shared fuzz test signs in as a partnership admin, whom these endpoints refuse; here
+# a police officer sends generated bodies, so the 201s and 400s are checked as well.
+
+PERSON_PATHS = r"^/api/v1/(people|records|consents|disclosures|information-requests)/"
+person_schema = fuzz.schema.include(path_regex=PERSON_PATHS)
+
+
+@pytest.fixture
+def officer_session(cast, client):
+    verify_second_factor(client, cast.police_officer)
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield client.cookies["accord_session"].value
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
+
+
+@pytest.mark.django_db
+@person_schema.parametrize()
+@settings(
+    max_examples=10,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[
+        HealthCheck.function_scoped_fixture,
+        HealthCheck.too_slow,
+        HealthCheck.filter_too_much,
+    ],
+)
+def test_generated_requests_as_a_caseworker_answer_as_documented(case, officer_session):
+    response = case.call(
+        cookies={"accord_session": officer_session, "accord_csrf": fuzz.CSRF},
+        headers={"X-CSRFToken": fuzz.CSRF},
+    )
+    case.validate_response(response, checks=fuzz.CHECKS)
