@@ -178,6 +178,12 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": "/api/v1",
+    # One name for each vocabulary, wherever a field uses it.
+    "ENUM_NAME_OVERRIDES": {
+        "SectorEnum": "accord.partnership.vocabulary.Sector",
+        "InformationCategoryEnum": "accord.sharing.vocabulary.InformationCategory",
+        "PurposeEnum": "accord.sharing.vocabulary.Purpose",
+    },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "accord.api.errors.add_error_responses",
