@@ -189,10 +189,20 @@ class AccessGrant(models.Model):
 
     class Meta:
         indexes = [
+            # The policy's probe, per item: covering, so that it reads only this index.
             models.Index(
                 fields=["person", "holder_agency", "category"],
                 name="grant_person_holder_idx",
                 condition=models.Q(ended_at__isnull=True),
+                include=[
+                    "recipient_agency",
+                    "recipient_sector",
+                    "recipient_user",
+                    "basis",
+                    "item_id",
+                    "valid_from",
+                    "valid_until",
+                ],
             ),
             models.Index(
                 fields=["item_id"], name="grant_item_idx", condition=models.Q(ended_at__isnull=True)
