@@ -211,3 +211,15 @@ def own_records_for(*, actor: Any, person: Person) -> QuerySet[AgencyRecord]:
     return AgencyRecord.objects.filter(
         person=person, agency_id=actor.agency_id, restricted=False
     ).order_by("-occurred_at")
+
+
+def requests_sent_for(*, actor: Any, person: Person) -> QuerySet[InformationRequest]:
+    """The actor's agency's information requests about the person and how each was
+    answered, newest first: the requester sees whether it was declined, and why."""
+    return (
+        InformationRequest.objects.filter(
+            person=person, from_agency_id=actor.agency_id, partnership_id=actor.partnership_id
+        )
+        .select_related("to_agency", "from_user")
+        .order_by("-created_at")
+    )

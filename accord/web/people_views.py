@@ -178,6 +178,7 @@ def person(request: HttpRequest, person_id: Any) -> HttpResponse:
         "knows_her": own_identity is not None,
         "consents": [_labelled(c) for c in sharing.consents_for(actor=actor, person=subject)],
         "decisions": sharing.decisions_for(actor=actor, person=subject),
+        "requests_sent": sharing.requests_sent_for(actor=actor, person=subject),
         "may": {
             "record": actor.may(Action.PERSON_RECORD),
             "consent": actor.may(Action.CONSENT_RECORD),

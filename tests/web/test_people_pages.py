@@ -561,3 +561,27 @@ def test_the_forms_follow_govuk_patterns(cast, world, client_for):
         reverse("web:people-search")
         not in client_for(cast.police_admin).get(reverse("web:home")).content.decode()
     )
+
+
+def test_the_requester_sees_on_the_person_page_how_each_request_was_answered(
+    cast, world, client_for
+):
+    from accord.sharing.services import information_request_decline, information_request_send
+
+    request = information_request_send(
+        actor=cast.probation_officer,
+        person_id=world.person_id,
+        to_agency_id=cast.agency.police.id,
+        purpose="marac",
+        message="Any history?",
+    )
+    page = client_for(cast.probation_officer).get(f"/people/{world.person_id}/")
+    assert "waiting for an answer" in page.content.decode()
+    information_request_decline(
+        actor=cast.police_spoc, request_id=request.id, reason="Not necessary yet."
+    )
+    html = client_for(cast.probation_officer).get(f"/people/{world.person_id}/").content.decode()
+    assert "declined: Not necessary yet." in html
+    # Another agency does not see probation's requests.
+    other = client_for(cast.gp).get(f"/people/{world.person_id}/").content.decode()
+    assert "Any history?" not in other and "Not necessary yet." not in other
