@@ -85,3 +85,34 @@ def versions_of(*, actor: Any, record: AgencyRecord) -> list[RecordVersion]:
     if not policy.check(actor, record).visible:
         raise NotFound
     return list(record.versions.select_related("author").order_by("-version"))
+
+
+def own_record_for_correction(*, actor: Any, record_id: uuid.UUID | str) -> AgencyRecord:
+    """One of the actor's agency's records it may see, to correct; anything else is
+    refused as not found, and the refusal audited."""
+    try:
+        record = AgencyRecord.objects.select_related("agency", "author").get(
+            pk=record_id, partnership_id=actor.partnership_id
+        )
+    except (AgencyRecord.DoesNotExist, ValueError):
+        raise NotFound from None
+    access = policy.check(actor, record)
+    allowed = access.visible and record.agency_id == actor.agency_id
+    with transaction.atomic():
+        record_reads(
+            actor=actor,
+            person_id=record.person_id,
+            reads=[
+                Read(
+                    "record",
+                    record.id,
+                    record.agency_id,
+                    allowed,
+                    access.basis,
+                    reason="" if allowed else "correction refused: not the agency's record",
+                )
+            ],
+        )
+    if not allowed:
+        raise NotFound
+    return record

@@ -14,7 +14,7 @@ from django.utils import timezone
 from accord.audit.models import AuditAction
 from accord.audit.services import audit_record
 from accord.cases.models import AgencyRecord, RecordKind, RecordVersion
-from accord.core.errors import NotAllowed, NotFound
+from accord.core.errors import NotAllowed
 from accord.partnership.models import User
 from accord.partnership.permissions import Action
 from accord.people.models import Identity
@@ -161,11 +161,9 @@ def record_correct(
 ) -> AgencyRecord:
     """Correct a record of the actor's agency by adding a version; earlier versions stay."""
     _require(actor, Action.PERSON_RECORD)
-    from accord.cases.selectors import record_get_for
+    from accord.cases.selectors import own_record_for_correction
 
-    record = record_get_for(actor=actor, record_id=record_id, audit=False)
-    if record.agency_id != actor.agency_id:
-        raise NotFound
+    record = own_record_for_correction(actor=actor, record_id=record_id)
     allowed = {"kind", "category", "occurred_at", "summary", "body"}
     unknown = set(changes) - allowed
     if unknown:

@@ -39,6 +39,17 @@ def _require(actor: Any, action: str) -> None:
         raise NotAllowed
 
 
+def _unseen_restricted(actor: Any, person: Person) -> set[uuid.UUID]:
+    """Restricted records about the person that the DPO is not named on. For them these
+    records do not exist, so no event about them may appear in what the DPO is shown."""
+    grants = policy.grants_for(actor, person_id=person.id)
+    return {
+        record.id
+        for record in AgencyRecord.objects.filter(person=person, restricted=True)
+        if not policy.check(actor, record, grants=grants).visible
+    }
+
+
 def _own_item_ids(actor: Any, person: Person) -> set[uuid.UUID]:
     ids: set[uuid.UUID] = {actor.agency_id}
     mine = {"person": person, "agency_id": actor.agency_id}
@@ -72,6 +83,7 @@ def who_saw(*, actor: Any, person: Person) -> list[Seen]:
     events = list(
         AuditEvent.objects.filter(chain=str(actor.partnership_id), person_id=person.id)
         .filter(Q(agency_id=actor.agency_id) | Q(object_id__in=_own_item_ids(actor, person)))
+        .exclude(object_id__in=_unseen_restricted(actor, person))
         .order_by("-occurred_at", "-id")
     )
     users = {u.id: u for u in User.objects.filter(id__in={e.actor_id for e in events})}
@@ -232,7 +244,7 @@ def subject_access_bundle(*, actor: Any, person: Person, export: str) -> Bundle:
                 "decline_reason": request.decline_reason,
             }
         )
-    own_items = _own_item_ids(actor, person) - {actor.agency_id}
+    own_items = _own_item_ids(actor, person) - {actor.agency_id} - _unseen_restricted(actor, person)
     bundle.disclosed = [
         seen
         for seen in _seen(
@@ -280,7 +292,7 @@ CSV_COLUMNS = ["section", "when", "item", "detail", "text"]
 def bundle_csv(bundle: Bundle) -> str:
     """The bundle as one CSV table: a row per fact, in sections."""
     out = io.StringIO()
-    writer = csv.writer(out)
+    writer = _SafeWriter(out)
     writer.writerow(CSV_COLUMNS)
     for identity in bundle.identities:
         for name, value in identity.items():
@@ -368,6 +380,16 @@ def bundle_csv(bundle: Bundle) -> str:
 
 def _when(value: datetime | None) -> str:
     return timezone.localtime(value).strftime("%Y-%m-%d %H:%M") if value else ""
+
+
+class _SafeWriter:
+    """A CSV writer that quotes, in every cell, text a spreadsheet would run."""
+
+    def __init__(self, out: io.StringIO) -> None:
+        self._writer = csv.writer(out)
+
+    def writerow(self, row: list[str]) -> None:
+        self._writer.writerow([_safe(str(cell)) for cell in row])
 
 
 def _safe(text: str) -> str:

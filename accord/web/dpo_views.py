@@ -8,7 +8,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
 
 from accord.core.declare import requires
 from accord.partnership.permissions import Action
@@ -35,8 +35,10 @@ def _download(content: bytes | str, content_type: str, filename: str) -> HttpRes
     return response
 
 
+# The exports are POSTed from the page (with its CSRF token): producing one is an
+# audited act, which a link or image on another site must not be able to trigger.
 @requires(Action.SUBJECT_ACCESS_EXPORT)
-@require_GET
+@require_POST
 def subject_access_csv(request: HttpRequest, person_id: Any) -> HttpResponse:
     actor: Any = request.user
     person = person_get_for(actor=actor, person_id=person_id)
@@ -47,7 +49,7 @@ def subject_access_csv(request: HttpRequest, person_id: Any) -> HttpResponse:
 
 
 @requires(Action.SUBJECT_ACCESS_EXPORT)
-@require_GET
+@require_POST
 def subject_access_pdf(request: HttpRequest, person_id: Any) -> HttpResponse:
     actor: Any = request.user
     person = person_get_for(actor=actor, person_id=person_id)

@@ -256,9 +256,7 @@ def record(request: HttpRequest, record_id: Any) -> HttpResponse:
 def record_correct(request: HttpRequest, record_id: Any) -> HttpResponse:
     """Correct one of the agency's own records by adding a version."""
     actor: Any = request.user
-    item = records.record_get_for(actor=actor, record_id=record_id, audit=False)
-    if item.agency_id != actor.agency_id:
-        raise NotFound
+    item = records.own_record_for_correction(actor=actor, record_id=record_id)
     occurred = timezone.localtime(item.occurred_at)
     form = pf.RecordCorrectForm(
         request.POST or None,

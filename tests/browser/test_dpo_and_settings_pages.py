@@ -19,7 +19,7 @@ def test_the_police_dpo_sees_who_saw_her_data_and_downloads_the_bundle(cast, wor
     expect(page.get_by_role("cell", name="Dee Doctor Testshire Surgery")).to_be_visible()
     check_page(page, "who saw this person's data")
     with page.expect_download() as download:
-        page.get_by_role("link", name="Download the subject access bundle (PDF)").click()
+        page.get_by_role("button", name="Download the subject access bundle (PDF)").click()
     assert download.value.suggested_filename == f"subject-access-{world.person_id}.pdf"
 
 

@@ -616,6 +616,10 @@ def test_each_write_answers_each_member_of_the_cast(
         assert _state() == before_state
         if response.status_code == 403:
             _refused_by_role(rows, action)
+        elif route == "api:record-correct" and who != "outsider":
+            # Correcting another agency's record is a refusal, audited as one (an
+            # outsider's partnership holds no such record, so nothing is written).
+            assert [(r.action, r.object_id) for r in rows] == [("deny", world.r1.id)]
         else:
             assert rows == []
         return

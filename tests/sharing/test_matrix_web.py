@@ -169,8 +169,9 @@ READS: dict[str, dict[str, Seen]] = {
         "police_admin": REFUSED,
         "outsider": NOT_FOUND,
     },
+    # Only the owner agency corrects; anyone else's attempt is refused and audited.
     "web:record-correct": {
-        **{who: NOT_FOUND for who in CASEWORKERS},
+        **{who: seen(404, "", ("deny", "record", "R1", "")) for who in CASEWORKERS},
         "police_officer": seen(200, "R1, R1 body"),
         "police_spoc": seen(200, "R1, R1 body"),
         "police_admin": REFUSED,
