@@ -14,7 +14,7 @@ from django.utils import timezone
 from accord.audit.models import AuditAction
 from accord.audit.services import audit_record
 from accord.cases.models import AgencyRecord, RecordKind, RecordVersion
-from accord.core.errors import NotAllowed
+from accord.core.errors import require
 from accord.partnership.models import User
 from accord.partnership.permissions import Action
 from accord.people.models import Identity
@@ -23,11 +23,6 @@ from accord.sharing.models import AccessGrant
 from accord.sharing.vocabulary import Basis, InformationCategory
 
 SUMMARY_MAX = 200
-
-
-def _require(actor: Any, action: str) -> None:
-    if not actor.may(action):
-        raise NotAllowed
 
 
 def _check(
@@ -65,7 +60,7 @@ def record_create(
     With `restricted_to`, the record is restricted: only those users (and its author)
     may see it; for everyone else it does not exist.
     """
-    _require(actor, Action.PERSON_RECORD)
+    require(actor, Action.PERSON_RECORD)
     person = person_get_for(actor=actor, person_id=person_id)
     if not Identity.objects.filter(person=person, agency_id=actor.agency_id).exists():
         # An agency records only about people it knows itself (it holds an identity).
@@ -160,7 +155,7 @@ def record_correct(
     **changes: Any,
 ) -> AgencyRecord:
     """Correct a record of the actor's agency by adding a version; earlier versions stay."""
-    _require(actor, Action.PERSON_RECORD)
+    require(actor, Action.PERSON_RECORD)
     from accord.cases.selectors import own_record_for_correction
 
     record = own_record_for_correction(actor=actor, record_id=record_id)

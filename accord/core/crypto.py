@@ -33,6 +33,11 @@ def encrypt(plaintext: str, *, context: str) -> bytes:
     return _PREFIX + ring.current_id.encode() + b":" + nonce + sealed
 
 
+def key_id_of(stored: bytes) -> str:
+    """The id of the key a stored value was encrypted with (for rotation reports)."""
+    return bytes(stored)[len(_PREFIX) :].partition(b":")[0].decode(errors="replace")
+
+
 def decrypt(stored: bytes, *, context: str) -> str:
     """Decrypt a value written by `encrypt` for the same `context`."""
     stored = bytes(stored)

@@ -12,18 +12,13 @@ from django.utils import timezone
 
 from accord.audit.models import AuditAction
 from accord.audit.services import audit_record
-from accord.core.errors import NotAllowed
+from accord.core.errors import NotAllowed, require
 from accord.partnership import selectors
 from accord.partnership.models import Agency, RecoveryCodeDevice, User
 from accord.partnership.permissions import Action
 from accord.partnership.vocabulary import Role, Sector, TrainingLevel
 
 USER_EDITABLE = ("display_name", "email", "role", "training_level", "training_date", "is_active")
-
-
-def _require(actor: User, action: str) -> None:
-    if not actor.may(action):
-        raise NotAllowed
 
 
 def _check_choice(field: str, value: str, choices: type[Any]) -> None:
@@ -58,7 +53,7 @@ def _save_changes(
 
 def agency_create(*, actor: User, name: str, sector: str, victim_survivor_word: str = "") -> Agency:
     """Add an agency to the actor's partnership (partnership admins only)."""
-    _require(actor, Action.AGENCY_MANAGE)
+    require(actor, Action.AGENCY_MANAGE)
     _check_choice("sector", sector, Sector)
     name = name.strip()
     if not name:
@@ -88,7 +83,7 @@ def agency_create(*, actor: User, name: str, sector: str, victim_survivor_word: 
 
 def agency_update(*, actor: User, agency: Agency, **changes: Any) -> Agency:
     """Change an agency's name, sector, word for the victim-survivor or active flag."""
-    _require(actor, Action.AGENCY_MANAGE)
+    require(actor, Action.AGENCY_MANAGE)
     agency = selectors.agency_get_for(actor=actor, agency_id=agency.pk)
     allowed = {"name", "sector", "victim_survivor_word", "is_active"}
     unknown = set(changes) - allowed
@@ -135,7 +130,7 @@ def user_create(
     training_date: datetime.date | None = None,
 ) -> User:
     """Create a user in an agency the actor administers."""
-    _require(actor, Action.USER_MANAGE)
+    require(actor, Action.USER_MANAGE)
     if not selectors.agencies_assignable_by(actor=actor).filter(pk=agency.pk).exists():
         raise NotAllowed
     username = username.strip()
@@ -195,7 +190,7 @@ def user_create(
 def _managed_user(actor: User, user: User) -> User:
     """The user, if the actor may manage them: in reach (else 404) and holding a role the
     actor could give (an agency admin must not edit a partnership admin into anything)."""
-    _require(actor, Action.USER_MANAGE)
+    require(actor, Action.USER_MANAGE)
     user = selectors.user_get_for(actor=actor, user_id=user.pk)
     if user.role not in dict(selectors.roles_assignable_by(actor=actor)):
         raise NotAllowed

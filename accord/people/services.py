@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from accord.audit.models import AuditAction
 from accord.audit.services import audit_record
-from accord.core.errors import NotAllowed
+from accord.core.errors import require
 from accord.partnership.models import Agency, User
 from accord.partnership.permissions import Action
 from accord.people.models import Address, Gender, Identity, Person, normalise_postcode
@@ -31,11 +31,6 @@ IDENTITY_FIELDS = (
     "police_id",
     "local_id",
 )
-
-
-def _require(actor: Any, action: str) -> None:
-    if not actor.may(action):
-        raise NotAllowed
 
 
 def _check_identity(fields: dict[str, Any]) -> dict[str, Any]:
@@ -69,7 +64,7 @@ def identity_create(*, actor: Any, person_id: uuid.UUID | None = None, **fields:
     With `person_id`, the identity is linked by hand to a person the actor can already
     see; without it, a new person is created. (The person index links automatically.)
     """
-    _require(actor, Action.PERSON_RECORD)
+    require(actor, Action.PERSON_RECORD)
     cleaned = _check_identity(fields)
     with transaction.atomic():
         if person_id is None:
@@ -133,7 +128,7 @@ def address_add(
     agencies named here; the recording user is always named. Its postcode is stored
     only encrypted, so no search finds her by it.
     """
-    _require(actor, Action.PERSON_RECORD)
+    require(actor, Action.PERSON_RECORD)
     identity = _own_identity(actor, identity_id)
     lines = "\n".join(line.strip() for line in lines.strip().splitlines() if line.strip())
     errors: dict[str, list[str]] = {}

@@ -26,17 +26,12 @@ from accord.api.models import ApiKey
 from accord.audit.models import AuditAction, AuditEvent
 from accord.audit.services import audit_record
 from accord.cases.models import AgencyRecord, RecordVersion
-from accord.core.errors import NotAllowed
+from accord.core.errors import require
 from accord.partnership.models import Agency, User
 from accord.partnership.permissions import Action
 from accord.people.models import Address, Identity, Person
 from accord.sharing import policy
 from accord.sharing.models import Consent, DisclosureDecision, InformationRequest
-
-
-def _require(actor: Any, action: str) -> None:
-    if not actor.may(action):
-        raise NotAllowed
 
 
 def _unseen_restricted(actor: Any, person: Person) -> set[uuid.UUID]:
@@ -79,35 +74,14 @@ class Seen:
 def who_saw(*, actor: Any, person: Person) -> list[Seen]:
     """Every read, disclosure, refusal and change about this person that concerns the
     DPO's agency, newest first: by whom, when, on what basis."""
-    _require(actor, Action.PERSON_AUDIT_VIEW)
-    events = list(
+    require(actor, Action.PERSON_AUDIT_VIEW)
+    events = (
         AuditEvent.objects.filter(chain=str(actor.partnership_id), person_id=person.id)
         .filter(Q(agency_id=actor.agency_id) | Q(object_id__in=_own_item_ids(actor, person)))
         .exclude(object_id__in=_unseen_restricted(actor, person))
         .order_by("-occurred_at", "-id")
     )
-    users = {u.id: u for u in User.objects.filter(id__in={e.actor_id for e in events})}
-    keys = {k.id: k for k in ApiKey.objects.filter(id__in={e.actor_id for e in events})}
-    agencies = {a.id: a.name for a in Agency.objects.filter(partnership_id=actor.partnership_id)}
-    lines = []
-    for event in events:
-        if event.actor_id in users:
-            who = users[event.actor_id].display_name
-        elif event.actor_id in keys:
-            who = f"API key {keys[event.actor_id].prefix}"
-        else:
-            who = "Accord"
-        lines.append(
-            Seen(
-                occurred_at=event.occurred_at,
-                action=str(AuditAction(event.action).label),
-                who=who,
-                agency=agencies.get(event.agency_id, "") if event.agency_id else "",
-                object_type=event.object_type.replace("_", " "),
-                basis=policy.basis_label(event.basis) if event.basis else "",
-                reason=event.reason,
-            )
-        )
+    lines = _seen(events)
     with transaction.atomic():
         audit_record(
             actor=actor,
@@ -142,7 +116,7 @@ def _labels(values: list[str], choices: Any) -> str:
 
 def subject_access_bundle(*, actor: Any, person: Person, export: str) -> Bundle:
     """Build the bundle and audit its export (`export` is "csv" or "pdf")."""
-    _require(actor, Action.SUBJECT_ACCESS_EXPORT)
+    require(actor, Action.SUBJECT_ACCESS_EXPORT)
     from accord.partnership.vocabulary import Sector
     from accord.sharing.vocabulary import InformationCategory, Purpose
 
@@ -245,17 +219,16 @@ def subject_access_bundle(*, actor: Any, person: Person, export: str) -> Bundle:
             }
         )
     own_items = _own_item_ids(actor, person) - {actor.agency_id} - _unseen_restricted(actor, person)
-    bundle.disclosed = [
-        seen
-        for seen in _seen(
-            AuditEvent.objects.filter(
-                chain=str(actor.partnership_id),
-                person_id=person.id,
-                action__in=[AuditAction.READ, AuditAction.DISCLOSE],
-                object_id__in=own_items,
-            ).exclude(agency_id=actor.agency_id)
+    bundle.disclosed = _seen(
+        AuditEvent.objects.filter(
+            chain=str(actor.partnership_id),
+            person_id=person.id,
+            action__in=[AuditAction.READ, AuditAction.DISCLOSE],
+            object_id__in=own_items,
         )
-    ]
+        .exclude(agency_id=actor.agency_id)
+        .order_by("occurred_at", "id")
+    )
     with transaction.atomic():
         audit_record(
             actor=actor,
@@ -269,14 +242,18 @@ def subject_access_bundle(*, actor: Any, person: Person, export: str) -> Bundle:
 
 
 def _seen(events: Any) -> list[Seen]:
-    events = list(events.order_by("occurred_at", "id"))
-    users = {u.id: u for u in User.objects.filter(id__in={e.actor_id for e in events})}
+    """Audit events as lines a DPO reads: who (a user, an agency's API key, or Accord
+    itself), their agency, what, and on what basis. Keeps the queryset's order."""
+    events = list(events)
+    actor_ids = {e.actor_id for e in events}
+    users = {u.id: u.display_name for u in User.objects.filter(id__in=actor_ids)}
+    keys = {k.id: f"API key {k.prefix}" for k in ApiKey.objects.filter(id__in=actor_ids)}
     agencies = {a.id: a.name for a in Agency.objects.filter(id__in={e.agency_id for e in events})}
     return [
         Seen(
             occurred_at=e.occurred_at,
             action=str(AuditAction(e.action).label),
-            who=users[e.actor_id].display_name if e.actor_id in users else "Agency system",
+            who=users.get(e.actor_id) or keys.get(e.actor_id) or "Accord",
             agency=agencies.get(e.agency_id, ""),
             object_type=e.object_type.replace("_", " "),
             basis=policy.basis_label(e.basis) if e.basis else "",

@@ -248,6 +248,3 @@ class InformationRequest(models.Model):
 
     def __str__(self) -> str:
         return f"information request {self.id} ({self.status})"
-
-
-CATEGORY_VALUES = frozenset(InformationCategory.values)

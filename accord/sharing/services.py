@@ -19,7 +19,7 @@ from django.utils import timezone
 from accord.audit.models import AuditAction
 from accord.audit.services import audit_record
 from accord.cases.models import AgencyRecord
-from accord.core.errors import NotAllowed, NotFound
+from accord.core.errors import NotFound, require
 from accord.partnership.models import Agency, Partnership, User
 from accord.partnership.permissions import Action
 from accord.partnership.vocabulary import Sector
@@ -46,11 +46,6 @@ from accord.sharing.vocabulary import (
 )
 
 Errors = dict[str, list[str]]
-
-
-def _require(actor: Any, action: str) -> None:
-    if not actor.may(action):
-        raise NotAllowed
 
 
 def _choices(
@@ -88,6 +83,23 @@ def _is_uuid(value: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+def _settle(actor: Any, target: Any, *, object_type: str, reason: str, **changes: Any) -> None:
+    """Save a step in a decision's or request's life and audit it (names, not values),
+    in the caller's transaction."""
+    for name, value in changes.items():
+        setattr(target, name, value)
+    target.save(update_fields=list(changes))
+    audit_record(
+        actor=actor,
+        action=AuditAction.UPDATE,
+        object_type=object_type,
+        object_id=target.pk,
+        person_id=target.person_id,
+        reason=reason,
+        changed_fields=list(changes),
+    )
 
 
 def lawful_bases_seed(partnership: Partnership) -> None:
@@ -131,7 +143,7 @@ def consent_record(
     Consent given writes one grant per recipient and category; refusal writes none
     but is kept, so the next practitioner knows she was asked.
     """
-    _require(actor, Action.CONSENT_RECORD)
+    require(actor, Action.CONSENT_RECORD)
     person = person_get_for(actor=actor, person_id=person_id)
     now = timezone.now()
     errors: Errors = {}
@@ -230,7 +242,7 @@ def consent_withdraw(
     Effective on the very next request: the matching grants are ended in this
     transaction and the policy reads only live grants, with nothing cached between.
     """
-    _require(actor, Action.CONSENT_RECORD)
+    require(actor, Action.CONSENT_RECORD)
     consent = _own_consent(actor, consent_id)
     errors: Errors = {}
     if consent.decision != ConsentDecision.GIVEN or consent.withdrawn_at is not None:
@@ -316,7 +328,7 @@ def decision_create(
     Takes effect at once when the partnership does not require a second person for
     the chosen basis; otherwise it waits for approval in the SPOC's work queue.
     """
-    _require(actor, Action.DISCLOSURE_DECIDE)
+    require(actor, Action.DISCLOSURE_DECIDE)
     person = person_get_for(actor=actor, person_id=person_id)
     errors: Errors = {}
     _choice(errors, "purpose", purpose, Purpose.values)
@@ -460,23 +472,19 @@ def _pending_for(actor: Any, decision_id: uuid.UUID) -> DisclosureDecision:
 
 def decision_approve(*, actor: Any, decision_id: uuid.UUID, note: str = "") -> DisclosureDecision:
     """A second person of the deciding agency approves: the information is shared now."""
-    _require(actor, Action.DISCLOSURE_APPROVE)
+    require(actor, Action.DISCLOSURE_APPROVE)
     decision = _pending_for(actor, decision_id)
     _check_pending(actor, decision)
     with transaction.atomic():
-        decision.status = DecisionStatus.APPROVED
-        decision.approved_by = actor
-        decision.approved_at = timezone.now()
-        decision.approval_note = note.strip()
-        decision.save(update_fields=["status", "approved_by", "approved_at", "approval_note"])
-        audit_record(
-            actor=actor,
-            action=AuditAction.UPDATE,
+        _settle(
+            actor,
+            decision,
             object_type="disclosure_decision",
-            object_id=decision.id,
-            person_id=decision.person_id,
             reason="approved",
-            changed_fields=["status", "approved_by"],
+            status=DecisionStatus.APPROVED,
+            approved_by=actor,
+            approved_at=timezone.now(),
+            approval_note=note.strip(),
         )
         _disclose(actor, decision)
     return decision
@@ -484,25 +492,21 @@ def decision_approve(*, actor: Any, decision_id: uuid.UUID, note: str = "") -> D
 
 def decision_refuse(*, actor: Any, decision_id: uuid.UUID, note: str) -> DisclosureDecision:
     """The approver refuses: nothing is shared, and the decision and reason are kept."""
-    _require(actor, Action.DISCLOSURE_APPROVE)
+    require(actor, Action.DISCLOSURE_APPROVE)
     decision = _pending_for(actor, decision_id)
     _check_pending(actor, decision)
     if not note.strip():
         raise ValidationError({"note": ["Say why the disclosure is refused."]})
     with transaction.atomic():
-        decision.status = DecisionStatus.REFUSED
-        decision.approved_by = actor
-        decision.approved_at = timezone.now()
-        decision.approval_note = note.strip()
-        decision.save(update_fields=["status", "approved_by", "approved_at", "approval_note"])
-        audit_record(
-            actor=actor,
-            action=AuditAction.UPDATE,
+        _settle(
+            actor,
+            decision,
             object_type="disclosure_decision",
-            object_id=decision.id,
-            person_id=decision.person_id,
             reason="refused",
-            changed_fields=["status", "approved_by"],
+            status=DecisionStatus.REFUSED,
+            approved_by=actor,
+            approved_at=timezone.now(),
+            approval_note=note.strip(),
         )
     return decision
 
@@ -519,7 +523,7 @@ def _check_pending(actor: Any, decision: DisclosureDecision) -> None:
 
 def decision_revoke(*, actor: Any, decision_id: uuid.UUID, reason: str) -> DisclosureDecision:
     """Stop sharing under a decision from now on; what was read before stays in the audit."""
-    _require(actor, Action.DISCLOSURE_DECIDE)
+    require(actor, Action.DISCLOSURE_DECIDE)
     decision = _pending_for(actor, decision_id)
     errors: Errors = {}
     if decision.status not in (DecisionStatus.APPROVED, DecisionStatus.PENDING):
@@ -530,23 +534,19 @@ def decision_revoke(*, actor: Any, decision_id: uuid.UUID, reason: str) -> Discl
         raise ValidationError(errors)
     now = timezone.now()
     with transaction.atomic():
-        decision.status = DecisionStatus.REVOKED
-        decision.revoked_at = now
-        decision.revoked_by = actor
-        decision.revoke_reason = reason.strip()
-        decision.save(update_fields=["status", "revoked_at", "revoked_by", "revoke_reason"])
+        _settle(
+            actor,
+            decision,
+            object_type="disclosure_decision",
+            reason="revoked",
+            status=DecisionStatus.REVOKED,
+            revoked_at=now,
+            revoked_by=actor,
+            revoke_reason=reason.strip(),
+        )
         AccessGrant.objects.filter(
             source_type="disclosure_decision", source_id=decision.id, ended_at__isnull=True
         ).update(ended_at=now)
-        audit_record(
-            actor=actor,
-            action=AuditAction.UPDATE,
-            object_type="disclosure_decision",
-            object_id=decision.id,
-            person_id=decision.person_id,
-            reason="revoked",
-            changed_fields=["status", "revoked_at"],
-        )
     return decision
 
 
@@ -562,7 +562,7 @@ def information_request_send(
     message: str,
 ) -> InformationRequest:
     """Ask an agency that holds information about this person (a flag) to share it."""
-    _require(actor, Action.INFORMATION_REQUEST_SEND)
+    require(actor, Action.INFORMATION_REQUEST_SEND)
     person = person_get_for(actor=actor, person_id=person_id)
     errors: Errors = {}
     _choice(errors, "purpose", purpose, Purpose.values)
@@ -600,7 +600,7 @@ def _open_request(
 ) -> InformationRequest | None:
     if request_id is None:
         return None
-    _require(actor, Action.INFORMATION_REQUEST_ANSWER)
+    require(actor, Action.INFORMATION_REQUEST_ANSWER)
     request = InformationRequest.objects.filter(
         pk=str(request_id) if _is_uuid(str(request_id)) else uuid.UUID(int=0),
         to_agency_id=actor.agency_id,
@@ -619,20 +619,16 @@ def _answer(
     consent: Consent | None = None,
     decision: DisclosureDecision | None = None,
 ) -> None:
-    request.status = RequestStatus.ANSWERED
-    request.answered_by = actor
-    request.answered_at = timezone.now()
-    request.consent = consent
-    request.decision = decision
-    request.save(update_fields=["status", "answered_by", "answered_at", "consent", "decision"])
-    audit_record(
-        actor=actor,
-        action=AuditAction.UPDATE,
+    _settle(
+        actor,
+        request,
         object_type="information_request",
-        object_id=request.id,
-        person_id=request.person_id,
         reason="answered by consent" if consent else "answered by a disclosure decision",
-        changed_fields=["status"],
+        status=RequestStatus.ANSWERED,
+        answered_by=actor,
+        answered_at=timezone.now(),
+        consent=consent,
+        decision=decision,
     )
 
 
@@ -640,7 +636,7 @@ def information_request_decline(
     *, actor: Any, request_id: uuid.UUID, reason: str
 ) -> InformationRequest:
     """Decline a request with a reason: a decision not to share, recorded (golden rule 7)."""
-    _require(actor, Action.INFORMATION_REQUEST_ANSWER)
+    require(actor, Action.INFORMATION_REQUEST_ANSWER)
     try:
         request = InformationRequest.objects.get(
             pk=request_id, to_agency_id=actor.agency_id, partnership_id=actor.partnership_id
@@ -655,19 +651,15 @@ def information_request_decline(
     if errors:
         raise ValidationError(errors)
     with transaction.atomic():
-        request.status = RequestStatus.DECLINED
-        request.answered_by = actor
-        request.answered_at = timezone.now()
-        request.decline_reason = reason.strip()
-        request.save(update_fields=["status", "answered_by", "answered_at", "decline_reason"])
-        audit_record(
-            actor=actor,
-            action=AuditAction.UPDATE,
+        _settle(
+            actor,
+            request,
             object_type="information_request",
-            object_id=request.id,
-            person_id=request.person_id,
             reason="declined",
-            changed_fields=["status", "decline_reason"],
+            status=RequestStatus.DECLINED,
+            answered_by=actor,
+            answered_at=timezone.now(),
+            decline_reason=reason.strip(),
         )
     return request
 
@@ -690,7 +682,7 @@ def lawful_basis_create(
     *, actor: Any, code: str, label: str, explanation: str = "", requires_approval: bool = True
 ) -> LawfulBasis:
     """Add a lawful basis to the actor's partnership's list."""
-    _require(actor, Action.SHARING_SETTINGS_MANAGE)
+    require(actor, Action.SHARING_SETTINGS_MANAGE)
     errors = _check_basis_fields(label, explanation)
     code = code.strip().lower()
     if not code or not all(c.isalnum() or c == "-" for c in code) or len(code) > 40:
@@ -730,7 +722,7 @@ def lawful_basis_update(
 
     Past decisions keep the basis they were made on; a retired basis cannot be chosen.
     """
-    _require(actor, Action.SHARING_SETTINGS_MANAGE)
+    require(actor, Action.SHARING_SETTINGS_MANAGE)
     try:
         basis = LawfulBasis.objects.get(pk=basis_id, partnership_id=actor.partnership_id)
     except (LawfulBasis.DoesNotExist, ValueError):
@@ -762,7 +754,7 @@ def lawful_basis_update(
 
 def own_agency_reads_audit_set(*, actor: Any, audited: bool) -> Partnership:
     """Say whether reads of one's own agency's records are audited across the partnership."""
-    _require(actor, Action.SHARING_SETTINGS_MANAGE)
+    require(actor, Action.SHARING_SETTINGS_MANAGE)
     partnership = Partnership.objects.get(pk=actor.partnership_id)
     if partnership.audit_own_agency_reads != audited:
         with transaction.atomic():

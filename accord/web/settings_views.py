@@ -18,6 +18,7 @@ from accord.partnership.models import Partnership
 from accord.partnership.permissions import Action
 from accord.sharing import services
 from accord.sharing.models import LawfulBasis
+from accord.web.views import _apply_errors
 
 
 class OwnReadsForm(forms.Form):
@@ -60,12 +61,6 @@ class LawfulBasisEditForm(LawfulBasisForm):
     is_active = forms.BooleanField(label="Staff may choose this basis", required=False)
 
 
-def _apply(form: forms.Form, error: ValidationError) -> None:
-    for field, field_messages in error.message_dict.items():
-        for message in field_messages:
-            form.add_error(field if field in form.fields else None, message)
-
-
 @requires(Action.SHARING_SETTINGS_MANAGE)
 @require_http_methods(["GET", "POST"])
 def sharing_settings(request: HttpRequest) -> HttpResponse:
@@ -95,7 +90,7 @@ def lawful_basis_create(request: HttpRequest) -> HttpResponse:
         try:
             services.lawful_basis_create(actor=request.user, **form.cleaned_data)
         except ValidationError as error:
-            _apply(form, error)
+            _apply_errors(form, error)
         else:
             messages.success(request, "The lawful basis has been added.")
             return redirect("web:sharing-settings")
@@ -123,7 +118,7 @@ def lawful_basis_edit(request: HttpRequest, basis_id: Any) -> HttpResponse:
         try:
             services.lawful_basis_update(actor=actor, basis_id=basis.id, **form.cleaned_data)
         except ValidationError as error:
-            _apply(form, error)
+            _apply_errors(form, error)
         else:
             messages.success(request, "The lawful basis has been saved.")
             return redirect("web:sharing-settings")

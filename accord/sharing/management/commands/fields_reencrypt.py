@@ -19,7 +19,7 @@ from django.db import connection, transaction
 
 from accord.audit.models import AuditAction
 from accord.audit.services import audit_record
-from accord.core.crypto import EncryptedTextField
+from accord.core.crypto import EncryptedTextField, key_id_of
 
 BATCH = 500
 
@@ -31,10 +31,6 @@ def encrypted_fields() -> list[tuple[Any, list[str]]]:
         if names:
             found.append((model, names))
     return found
-
-
-def _key_id(raw: bytes) -> str:
-    return bytes(raw)[2:].partition(b":")[0].decode(errors="replace")
 
 
 class Command(BaseCommand):
@@ -77,7 +73,7 @@ class Command(BaseCommand):
         with connection.cursor() as cursor:
             cursor.execute(f"SELECT {pk}, {columns} FROM {table}")  # noqa: S608 (names from models)
             for row in cursor.fetchall():
-                keys = [_key_id(value) for value in row[1:] if value is not None]
+                keys = [key_id_of(value) for value in row[1:] if value is not None]
                 counts.update(f"{model._meta.label}: {key}" for key in keys)
                 if any(key != current for key in keys):
                     stale.append(row[0])
