@@ -32,6 +32,9 @@ class Action(StrEnum):
     PERSON_AUDIT_VIEW = "person.audit.view"
     SUBJECT_ACCESS_EXPORT = "subject_access.export"
     SHARING_SETTINGS_MANAGE = "sharing_settings.manage"
+    MARAC_MEETING_VIEW = "marac.meeting.view"
+    MARAC_MEETING_MANAGE = "marac.meeting.manage"
+    MARAC_REFER = "marac.refer"
 
 
 EVERY_ROLE = frozenset(Role)
@@ -66,6 +69,11 @@ RULES: dict[str, frozenset[Role]] = {
     Action.SHARING_SETTINGS_MANAGE: frozenset(
         {Role.PARTNERSHIP_ADMIN, Role.DATA_PROTECTION_OFFICER}
     ),
+    # MARAC meetings: the coordinator and chair run them; caseworkers see the meetings
+    # their agency is represented at (the selectors scope it) and refer cases to them.
+    Action.MARAC_MEETING_VIEW: CASEWORKERS | {Role.MARAC_CHAIR},
+    Action.MARAC_MEETING_MANAGE: frozenset({Role.MARAC_COORDINATOR, Role.MARAC_CHAIR}),
+    Action.MARAC_REFER: CASEWORKERS,
 }
 
 # Actions whose pages and endpoints show or return information about a person. Each
@@ -82,6 +90,7 @@ PERSON_DATA_ACTIONS: frozenset[str] = frozenset(
         Action.INFORMATION_REQUEST_ANSWER,
         Action.PERSON_AUDIT_VIEW,
         Action.SUBJECT_ACCESS_EXPORT,
+        Action.MARAC_REFER,
     }
 )
 

@@ -130,6 +130,16 @@ class DisclosureDecision(models.Model):
     recipient_user = models.ForeignKey(
         User, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
+    # To a MARAC meeting, for her case on its agenda: the agencies represented at it,
+    # until the meeting's follow-up ends (or the decision's own expiry, if sooner), and
+    # only while the case stays on the agenda.
+    recipient_case = models.ForeignKey(
+        "marac.Case",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="disclosures",
+    )
     purpose = models.CharField(max_length=32, choices=Purpose.choices)
     lawful_basis = models.ForeignKey(LawfulBasis, on_delete=models.PROTECT, related_name="+")
     necessity = EncryptedTextField()

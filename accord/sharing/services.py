@@ -20,6 +20,8 @@ from accord.audit.models import AuditAction
 from accord.audit.services import audit_record
 from accord.cases.models import AgencyRecord
 from accord.core.errors import NotFound, require
+from accord.core.ids import NO_ID, uuid_or_none
+from accord.marac.models import Case, Meeting, MeetingStatus
 from accord.partnership.models import Agency, Partnership, User
 from accord.partnership.permissions import Action
 from accord.partnership.vocabulary import Sector
@@ -320,6 +322,7 @@ def decision_create(
     record_ids: Iterable[uuid.UUID | str] = (),
     recipient_agency_id: uuid.UUID | str | None = None,
     recipient_user_id: uuid.UUID | str | None = None,
+    recipient_meeting_id: uuid.UUID | str | None = None,
     expires_at: datetime | None = None,
     information_request_id: uuid.UUID | None = None,
 ) -> DisclosureDecision:
@@ -362,9 +365,11 @@ def decision_create(
         errors["victim_survivor_told"] = ["Say whether she was told."]
     elif not victim_survivor_told and not not_told_reason.strip():
         errors["not_told_reason"] = ["Say why she was not told."]
-    recipient_agency, recipient_user = _recipient(
-        actor, recipient_agency_id, recipient_user_id, errors
+    recipient_agency, recipient_user, case = _recipient(
+        actor, person.id, recipient_agency_id, recipient_user_id, recipient_meeting_id, errors
     )
+    if case is not None and purpose != Purpose.MARAC and "purpose" not in errors:
+        errors["purpose"] = ["Sharing to a MARAC meeting is for the MARAC purpose."]
     if expires_at is not None and expires_at <= timezone.now():
         errors["expires_at"] = ["The expiry date must be in the future."]
     request = _open_request(actor, information_request_id, person.id, errors)
@@ -379,6 +384,7 @@ def decision_create(
             categories=chosen_categories,
             recipient_agency=recipient_agency,
             recipient_user=recipient_user,
+            recipient_case=case,
             purpose=purpose,
             lawful_basis=basis,
             necessity=necessity.strip(),
@@ -407,49 +413,107 @@ def decision_create(
 
 def _recipient(
     actor: Any,
+    person_id: uuid.UUID,
     agency_id: uuid.UUID | str | None,
     user_id: uuid.UUID | str | None,
+    meeting_id: uuid.UUID | str | None,
     errors: Errors,
-) -> tuple[Agency | None, User | None]:
-    if bool(agency_id) == bool(user_id):
-        errors["recipient"] = ["Choose one recipient: an agency or a named user."]
-        return None, None
+) -> tuple[Agency | None, User | None, Case | None]:
+    if sum(1 for chosen in (agency_id, user_id, meeting_id) if chosen) != 1:
+        errors["recipient"] = ["Choose one recipient: an agency, a named user or a MARAC meeting."]
+        return None, None, None
     if agency_id:
         agencies = _partner_agencies(actor, [agency_id], errors, "recipient")
         if agencies and agencies[0].id == actor.agency_id:
             errors["recipient"] = ["Your own agency already holds this information."]
-        return (agencies[0] if agencies else None), None
+        return (agencies[0] if agencies else None), None, None
+    if meeting_id:
+        case: Any = Case.objects.filter(
+            meeting_id=uuid_or_none(meeting_id) or NO_ID,
+            meeting__partnership_id=actor.partnership_id,
+            meeting__status=MeetingStatus.SCHEDULED,
+            meeting__follow_up_until__gt=timezone.now(),
+            person_id=person_id,
+            removed_at__isnull=True,
+        ).filter(
+            Q(referred_by_agency_id=actor.agency_id) | Q(meeting__agencies__id=actor.agency_id)
+        )
+        case = case.first()
+        if case is None:
+            errors["recipient"] = ["Choose a MARAC meeting with her case on its agenda."]
+        return None, None, case
     user = User.objects.filter(
-        id=str(user_id) if _is_uuid(str(user_id)) else uuid.UUID(int=0),
+        id=uuid_or_none(user_id) or NO_ID,
         agency__partnership_id=actor.partnership_id,
         is_active=True,
     ).first()
     if user is None:
         errors["recipient"] = ["Choose an active user of this partnership."]
-    return None, user
+    return None, user, None
 
 
-def _disclose(actor: Any, decision: DisclosureDecision) -> None:
-    """Write the grants of an approved decision and audit the disclosure."""
+def _grants_of(
+    decision: DisclosureDecision, recipients: Iterable[dict[str, Any]], now: datetime
+) -> list[AccessGrant]:
+    """The grants an approved decision writes, one per recipient and category or record.
+
+    To a MARAC meeting, each agency represented (but the holder) is a recipient, on the
+    MARAC basis, until the meeting's follow-up ends or the decision expires."""
+    valid_until = decision.expires_at
+    basis = Basis.DISCLOSURE
+    case = decision.recipient_case
+    if case is not None:
+        meeting = case.meeting
+        basis = Basis.MARAC
+        if valid_until is None or meeting.follow_up_until < valid_until:
+            valid_until = meeting.follow_up_until
     common: dict[str, Any] = dict(
         partnership_id=decision.partnership_id,
         person_id=decision.person_id,
         holder_agency_id=decision.agency_id,
-        recipient_agency_id=decision.recipient_agency_id,
-        recipient_user_id=decision.recipient_user_id,
-        basis=Basis.DISCLOSURE,
+        basis=basis,
         lawful_basis=decision.lawful_basis.code,
         purposes=[decision.purpose],
         source_type="disclosure_decision",
         source_id=decision.id,
-        valid_from=timezone.now(),
-        valid_until=decision.expires_at,
+        valid_from=now,
+        valid_until=valid_until,
     )
-    grants = [AccessGrant(category=c, **common) for c in decision.categories]
-    grants += [
-        AccessGrant(category=r.category, item_id=r.id, **common) for r in decision.records.all()
-    ]
-    AccessGrant.objects.bulk_create(grants)
+    records = list(decision.records.all())
+    grants = []
+    for recipient in recipients:
+        grants += [AccessGrant(category=c, **common, **recipient) for c in decision.categories]
+        grants += [
+            AccessGrant(category=r.category, item_id=r.id, **common, **recipient) for r in records
+        ]
+    return grants
+
+
+def _meeting_recipients(decision: DisclosureDecision) -> list[dict[str, Any]]:
+    """The agencies a decision to a meeting reaches now: none once the meeting is
+    cancelled or her case is off its agenda (a later referral is a new case, and needs
+    a new decision)."""
+    case = decision.recipient_case
+    assert case is not None
+    meeting = case.meeting
+    if meeting.status == MeetingStatus.CANCELLED or case.removed_at is not None:
+        return []
+    agencies = meeting.agencies.exclude(id=decision.agency_id).order_by("id")
+    return [{"recipient_agency_id": a} for a in agencies.values_list("id", flat=True)]
+
+
+def _disclose(actor: Any, decision: DisclosureDecision) -> None:
+    """Write the grants of an approved decision and audit the disclosure."""
+    if decision.recipient_case_id:
+        recipients = _meeting_recipients(decision)
+    else:
+        recipients = [
+            {
+                "recipient_agency_id": decision.recipient_agency_id,
+                "recipient_user_id": decision.recipient_user_id,
+            }
+        ]
+    AccessGrant.objects.bulk_create(_grants_of(decision, recipients, timezone.now()))
     audit_record(
         actor=actor,
         action=AuditAction.DISCLOSE,
@@ -459,6 +523,41 @@ def _disclose(actor: Any, decision: DisclosureDecision) -> None:
         basis=decision.lawful_basis.code,
         changed_fields=["categories", "records"],
     )
+
+
+def meeting_shares_sync(actor: Any, meeting: Meeting) -> None:
+    """Bring the grants of every approved disclosure to `meeting` into line with who is
+    represented at it and whose cases are on its agenda, in the caller's transaction.
+
+    An agency no longer represented, a case taken off, a cancelled meeting: their
+    grants end now. An agency newly represented: grants from now on, audited as a
+    disclosure to it."""
+    now = timezone.now()
+    decisions = DisclosureDecision.objects.filter(
+        recipient_case__meeting=meeting, status=DecisionStatus.APPROVED
+    ).select_related("lawful_basis", "recipient_case__meeting")
+    for decision in decisions:
+        wanted = {r["recipient_agency_id"] for r in _meeting_recipients(decision)}
+        live = AccessGrant.objects.filter(
+            source_type="disclosure_decision", source_id=decision.id, ended_at__isnull=True
+        )
+        have = set(live.values_list("recipient_agency_id", flat=True))
+        ended = live.exclude(recipient_agency_id__in=wanted).update(ended_at=now)
+        added = sorted(wanted - have)
+        if added:
+            recipients = [{"recipient_agency_id": a} for a in added]
+            AccessGrant.objects.bulk_create(_grants_of(decision, recipients, now))
+        if ended or added:
+            audit_record(
+                actor=actor,
+                action=AuditAction.DISCLOSE if added else AuditAction.UPDATE,
+                object_type="disclosure_decision",
+                object_id=decision.id,
+                person_id=decision.person_id,
+                basis=decision.lawful_basis.code,
+                reason="MARAC meeting changed",
+                changed_fields=["recipients"],
+            )
 
 
 def _pending_for(actor: Any, decision_id: uuid.UUID) -> DisclosureDecision:

@@ -29,6 +29,7 @@ INSTALLED_APPS = [
     "accord.partnership",
     "accord.people",
     "accord.cases",
+    "accord.marac",
     "accord.sharing",
     "accord.api",
     "accord.web",

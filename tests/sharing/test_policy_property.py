@@ -3,10 +3,12 @@
 Hypothesis builds worlds through the services — identities, records (some
 restricted), addresses (some confidential), consents with recipients, sectors,
 categories and expiries, partial and whole withdrawals, disclosure decisions
-(approved, pending, refused, revoked, expiring) — and then, at a random moment,
-asks for every actor: does `policy.visible` (the SQL filter) return exactly the
-items `policy.check` (the Python check) allows, with the same basis? And are the
-flags (`held_elsewhere`) exactly the items that exist for the actor but are hidden?
+(approved, pending, refused, revoked, expiring; to an agency, a user or a MARAC
+meeting whose agencies then change, whose case is taken off or which is cancelled)
+— and then, at a random moment, asks for every actor: does `policy.visible` (the SQL
+filter) return exactly the items `policy.check` (the Python check) allows, with the same
+basis? And are the flags (`held_elsewhere`) exactly the items that exist for the actor
+but are hidden?
 """
 
 from __future__ import annotations
@@ -21,6 +23,13 @@ from hypothesis import strategies as st
 
 from accord.cases.models import AgencyRecord
 from accord.cases.services import record_create
+from accord.marac.services import (
+    case_refer,
+    case_remove,
+    meeting_agencies_set,
+    meeting_cancel,
+    meeting_create,
+)
 from accord.people.models import Address, Identity
 from accord.people.services import address_add, identity_create
 from accord.sharing import policy
@@ -88,6 +97,11 @@ decision = st.tuples(
     st.one_of(
         agency_ix.map(lambda a: ("agency", a)),
         st.sampled_from(ACTORS[:-1]).map(lambda u: ("user", u)),
+        # To a MARAC meeting with these agencies represented; what then happens to it.
+        st.tuples(
+            st.lists(agency_ix, min_size=2, max_size=4, unique=True),
+            st.sampled_from(["kept", "agencies", "removed", "cancelled"]),
+        ).map(lambda m: ("meeting", m)),
     ),
     categories,
     st.booleans(),  # share specific records instead of categories
@@ -192,6 +206,19 @@ def _build(cast, world) -> None:
             continue
         author = users[AGENCY_USERS[holder]]
         approvable = holder == "police"
+        case = meeting = None
+        if kind == "meeting":
+            represented, later = target
+            meeting = meeting_create(
+                actor=cast.marac_coordinator,
+                title="Fictional MARAC",
+                held_at=timezone.now() + timedelta(days=1),
+                follow_up_until=timezone.now() + timedelta(days=20),
+                agency_ids=[agency[x].id for x in represented],
+            )
+            case = case_refer(
+                actor=author, person_id=persons[p], meeting_id=meeting.id, criteria=["repeat"]
+            )
         made = decision_create(
             actor=author,
             person_id=persons[p],
@@ -199,7 +226,8 @@ def _build(cast, world) -> None:
             record_ids=chosen,
             recipient_agency_id=agency[target].id if kind == "agency" else None,
             recipient_user_id=users[target].id if kind == "user" else None,
-            purpose="safety_planning",
+            recipient_meeting_id=meeting.id if meeting else None,
+            purpose="marac" if meeting else "safety_planning",
             lawful_basis_id=(needs_approval if approvable else immediate).id,
             necessity="Fictional reasons.",
             victim_survivor_told=True,
@@ -211,6 +239,16 @@ def _build(cast, world) -> None:
             decision_refuse(actor=cast.police_spoc, decision_id=made.id, note="No.")
         if status == "revoked":
             decision_revoke(actor=author, decision_id=made.id, reason="No longer needed.")
+        if meeting is not None and later == "agencies":
+            meeting_agencies_set(
+                actor=cast.marac_coordinator,
+                meeting_id=meeting.id,
+                agency_ids=[agency[x].id for x in dict.fromkeys([*represented[1:], *AGENCIES])][:3],
+            )
+        elif meeting is not None and later == "removed":
+            case_remove(actor=cast.marac_coordinator, case_id=case.id, reason="Fictional.")
+        elif meeting is not None and later == "cancelled":
+            meeting_cancel(actor=cast.marac_coordinator, meeting_id=meeting.id, reason="Moved.")
 
 
 def _compare(cast, moment) -> int:
