@@ -186,15 +186,14 @@ def subject_access_bundle(*, actor: Any, person: Person, export: str) -> Bundle:
             }
         )
     decisions = DisclosureDecision.objects.filter(person=person, agency=agency).select_related(
-        "lawful_basis", "recipient_agency", "recipient_user"
+        "lawful_basis", "recipient_agency", "recipient_user", "recipient_case__meeting"
     )
     for decision in decisions.order_by("decided_at"):
-        recipient = decision.recipient_agency or decision.recipient_user
         bundle.decisions.append(
             {
                 "decided_at": decision.decided_at,
                 "status": decision.get_status_display(),
-                "recipient": str(recipient),
+                "recipient": decision.recipient_label,
                 "purpose": decision.get_purpose_display(),
                 "lawful_basis": decision.lawful_basis.label,
                 "categories": _labels(decision.categories, InformationCategory.choices),

@@ -166,6 +166,18 @@ class DisclosureDecision(models.Model):
     def __str__(self) -> str:
         return f"disclosure decision {self.id} ({self.status})"
 
+    @property
+    def recipient_label(self) -> str:
+        """To whom, in words: an agency, one named user, or a MARAC meeting."""
+        if self.recipient_agency is not None:
+            return str(self.recipient_agency.name)
+        if self.recipient_user is not None:
+            return f"{self.recipient_user.display_name} only"
+        assert self.recipient_case is not None
+        meeting = self.recipient_case.meeting
+        held = timezone.localtime(meeting.held_at)
+        return f"the agencies at {meeting.title} on {held:%-d %b %Y} (MARAC)"
+
 
 class AccessGrant(models.Model):
     """One permission to see a holder agency's items about a person, and why.

@@ -20,6 +20,8 @@ def accord(request: HttpRequest) -> dict[str, Any]:
         nav.append(("web:agency-list", "Agencies"))
         if user.may(Action.PERSON_VIEW):  # type: ignore[union-attr]
             nav.append(("web:people-search", "Find a person"))
+        if user.may(Action.MARAC_MEETING_VIEW):  # type: ignore[union-attr]
+            nav.append(("web:marac-meeting-list", "MARAC meetings"))
         if user.may(Action.USER_VIEW):  # type: ignore[union-attr]
             nav.append(("web:user-list", "Users"))
         if user.may(Action.API_KEY_MANAGE):  # type: ignore[union-attr]

@@ -311,10 +311,14 @@ class DecisionForm(forms.Form):
     categories = _checkboxes("Kinds of information to share", InformationCategory.choices)
     records = _id_checkboxes("Or these records of your agency")
     recipient_agency = forms.ChoiceField(label="To this agency", required=False)
-    recipient_user = forms.ChoiceField(
-        label="Or to this person only",
+    recipient_user = forms.ChoiceField(label="Or to this person only", required=False)
+    recipient_meeting = forms.ChoiceField(
+        label="Or to this MARAC meeting",
         required=False,
-        help_text="Choose an agency or a person, not both.",
+        help_text=(
+            "Every agency represented at the meeting sees it, for her case on the agenda, "
+            "until the meeting's follow-up ends. Choose one recipient only."
+        ),
     )
     purpose = forms.ChoiceField(
         label="What for",
@@ -342,7 +346,14 @@ class DecisionForm(forms.Form):
     )
 
     def __init__(
-        self, *args: Any, records: Any, agencies: Any, users: Any, bases: Any, **kwargs: Any
+        self,
+        *args: Any,
+        records: Any,
+        agencies: Any,
+        users: Any,
+        meetings: Any,
+        bases: Any,
+        **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
         fields: Any = self.fields
@@ -356,6 +367,13 @@ class DecisionForm(forms.Form):
         fields["recipient_user"].choices = [("", "No one person")] + [
             (str(u.id), f"{u.display_name}, {u.agency.name}") for u in users
         ]
+        if meetings:
+            fields["recipient_meeting"].choices = [("", "No meeting")] + [
+                (str(m.id), f"{m.title}, {timezone.localtime(m.held_at):%-d %b %Y}")
+                for m in meetings
+            ]
+        else:
+            del fields["recipient_meeting"]
         fields["lawful_basis"].choices = [(str(b.id), b.label) for b in bases]
         fields["lawful_basis"].widget.hints = {str(b.id): b.explanation for b in bases}
 

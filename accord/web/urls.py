@@ -1,6 +1,6 @@
 from django.urls import path
 
-from accord.web import dpo_views, settings_views, signin, views
+from accord.web import dpo_views, marac_views, settings_views, signin, views
 from accord.web import people_views as people
 
 app_name = "web"
@@ -56,6 +56,19 @@ urlpatterns = [
         dpo_views.subject_access_pdf,
         name="subject-access-pdf",
     ),
+    path("marac/", marac_views.meeting_list, name="marac-meeting-list"),
+    path("marac/new/", marac_views.meeting_new, name="marac-meeting-new"),
+    path("marac/<uuid:meeting_id>/", marac_views.meeting, name="marac-meeting"),
+    path(
+        "marac/<uuid:meeting_id>/agencies/",
+        marac_views.meeting_agencies,
+        name="marac-meeting-agencies",
+    ),
+    path(
+        "marac/<uuid:meeting_id>/cancel/", marac_views.meeting_cancel, name="marac-meeting-cancel"
+    ),
+    path("marac/cases/<uuid:case_id>/remove/", marac_views.case_remove, name="marac-case-remove"),
+    path("people/<uuid:person_id>/marac/refer/", marac_views.person_refer, name="marac-refer"),
     path("sharing-settings/", settings_views.sharing_settings, name="sharing-settings"),
     path(
         "sharing-settings/bases/new/",

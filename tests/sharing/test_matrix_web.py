@@ -13,6 +13,7 @@ import html
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -20,6 +21,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accord.cases.models import AgencyRecord, RecordVersion
+from accord.marac.models import Case, Meeting
+from accord.marac.services import meeting_create
 from accord.people.models import Address, Identity
 from accord.sharing.models import (
     AccessGrant,
@@ -50,6 +53,7 @@ COVERED: set[str] = {
     "web:decision-refuse",
     "web:decision-revoke",
     "web:request",
+    "web:marac-refer",
 }
 
 CAST = [
@@ -217,7 +221,13 @@ READS: dict[str, dict[str, Seen]] = {
         "outsider": seen(200),
     },
 }
-for route in ("web:record-new", "web:address-new", "web:consent-new", "web:request-new"):
+for route in (
+    "web:record-new",
+    "web:address-new",
+    "web:consent-new",
+    "web:request-new",
+    "web:marac-refer",
+):
     READS[route] = {
         **{who: seen(200, "her") for who in CASEWORKERS},
         "police_admin": REFUSED,
@@ -326,6 +336,17 @@ def _state() -> tuple[Any, ...]:
         sorted(DisclosureDecision.objects.values_list("status", flat=True)),
         sorted(InformationRequest.objects.values_list("status", flat=True)),
         AccessGrant.objects.filter(ended_at__isnull=True).count(),
+        Case.objects.filter(removed_at__isnull=True).count(),
+    )
+
+
+def _meeting(cast: Any) -> Any:
+    """A MARAC meeting to come, that her case may be referred to."""
+    return Meeting.objects.first() or meeting_create(
+        actor=cast.marac_coordinator,
+        title="Testshire MARAC",
+        held_at=timezone.now() + timedelta(days=7),
+        agency_ids=[cast.agency.police.id, cast.agency.probation.id],
     )
 
 
@@ -460,6 +481,11 @@ WRITES: dict[str, Write] = {
         lambda cast, world: reverse("web:decision-refuse", args=[_pending(cast, world).id]),
         lambda cast, world: {"note": "Not proportionate."},
         _spoc_only(),
+    ),
+    "web:marac-refer": Write(
+        _person("web:marac-refer"),
+        lambda cast, world: {"meeting": str(_meeting(cast).id), "criteria": ["repeat"]},
+        _everyone(302),
     ),
     "web:request": Write(
         lambda cast, world: reverse("web:request", args=[_request(cast, world).id]),
