@@ -189,7 +189,7 @@ FROM generate_series(1, %(persons)s) n
 IDENTITIES_SQL = f"""
 INSERT INTO people_identity (id, given_names, family_name, other_names, date_of_birth,
     gender, phone, email, nhs_number, police_id, local_id, recorded_at, updated_at,
-    agency_id, partnership_id, recorded_by_id, person_id)
+    may_be_shared, agency_id, partnership_id, recorded_by_id, person_id)
 SELECT md5('identity:' || n || ':' || k)::uuid,
        initcap({_pick(GIVEN_1, _u("n", 7))} || {_pick(GIVEN_2, _u("n", 8))}),
        initcap({_pick(FAMILY_1, _u("n", 5))} || {_pick(FAMILY_2, _u("n", 6))}
@@ -201,10 +201,20 @@ SELECT md5('identity:' || n || ':' || k)::uuid,
        '', '', '', '', 'B' || n || '-' || k,
        %(now)s - {_u("n * 2 + k", 12)} * interval '1500 days',
        %(now)s - {_u("n * 2 + k", 12)} * interval '1500 days',
+       false,
        (%(agencies)s::uuid[])[1 + CASE WHEN k = 1 THEN pg_temp.a1(n) ELSE pg_temp.a2(n) END],
        %(partnership)s, NULL, pg_temp.pid(n)
 FROM generate_series(1, %(persons)s) n CROSS JOIN (VALUES (1), (2)) AS v (k)
 WHERE k = 1 OR pg_temp.two(n)
+"""
+
+# The policy's hint on identities, as `AccessGrant.objects.write` keeps it: true where a
+# grant other than a named one covers the agency's contact details about the person.
+HINTS_SQL = """
+UPDATE people_identity i SET may_be_shared = true
+WHERE EXISTS (SELECT 1 FROM sharing_accessgrant g
+              WHERE g.person_id = i.person_id AND g.holder_agency_id = i.agency_id
+                AND g.category = 'contact_details' AND g.basis <> 'named')
 """
 
 # One address per identity, 1% of them confidential (no searchable postcode).
@@ -451,6 +461,7 @@ def generate() -> World:
         stage("disclosure grants", DISCLOSURE_SQL)
         stage("MARAC grants", MARAC_SQL)
         stage("named and single-record grants", ITEMS_SQL)
+        stage("identity hints", HINTS_SQL)
 
         t = time.perf_counter()
         for _, definition in indexes:

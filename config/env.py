@@ -96,6 +96,12 @@ def database(name: str = "DATABASE_URL", *, default: str | None = None) -> dict[
         raise ImproperlyConfigured(f"{name} must name a PostgreSQL or SQLite database.")
     if engine.endswith("postgresql"):
         config["CONN_HEALTH_CHECKS"] = True
+        if boolean("DATABASE_PREPARED_STATEMENTS", True):
+            # Parameters bound on the server, and a statement run twice on a connection
+            # prepared there, so the policy's reads are planned once per connection, not
+            # on every request. Turn off behind a pooler that cannot keep prepared
+            # statements (docs/operations.md).
+            config["OPTIONS"] = {"server_side_binding": True, "prepare_threshold": 2}
     else:
         # Writers take the lock when their transaction begins, so two writers of
         # the audit chain queue instead of failing half-way.

@@ -130,7 +130,7 @@ def _named_users(
 
 def _restrict(actor: Any, record: AgencyRecord, users: set[uuid.UUID]) -> None:
     now = timezone.now()
-    AccessGrant.objects.bulk_create(
+    AccessGrant.objects.write(
         AccessGrant(
             partnership_id=actor.partnership_id,
             person_id=record.person_id,

@@ -86,6 +86,13 @@ class Identity(models.Model):
     recorded_by = models.ForeignKey(User, on_delete=models.PROTECT, null=True, related_name="+")
     recorded_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(default=timezone.now)
+    # A hint for the access policy's filter, never its answer: true once a grant other
+    # than a named one has covered this agency's contact details about this person
+    # (`AccessGrant.objects.write` sets it; creating or relinking an identity computes
+    # it), and never cleared. Where it is false no other agency can see the identity,
+    # so a search skips the grant probe for it. The grants alone decide where it is
+    # true, and the property test holds the filter to the check.
+    may_be_shared = models.BooleanField(default=False)
 
     class Meta:
         verbose_name_plural = "identities"

@@ -79,6 +79,9 @@ def identity_create(*, actor: Any, person_id: uuid.UUID | None = None, **fields:
             person=person,
             agency_id=actor.agency_id,
             recorded_by=actor if isinstance(actor, User) else None,
+            may_be_shared=AccessGrant.objects.cover_contact_details(
+                person_id=person.id, agency_id=actor.agency_id
+            ),
             **cleaned,
         )
         audit_record(
@@ -195,7 +198,7 @@ def _name_for(
         source_id=address.id,
         valid_from=now,
     )
-    AccessGrant.objects.bulk_create(
+    AccessGrant.objects.write(
         [AccessGrant(recipient_user_id=u, **common) for u in users]
         + [AccessGrant(recipient_agency_id=a, **common) for a in agencies]
     )

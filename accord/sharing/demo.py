@@ -1,5 +1,6 @@
 """Fictional people for the demo: enough to show a chronology across agencies, consent,
-a withdrawal, a disclosure decision, a restricted record and a refuge address.
+a withdrawal, a disclosure decision, a restricted record, a refuge address, and a MARAC
+meeting with Robin's case on its agenda.
 
 Every name, address and identifier is made up and looks it ("Demo", "Example Street",
 postcodes in the unused ZZ area). Loaded once: a second run adds nothing.
@@ -11,8 +12,10 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from django.db import transaction
+from django.utils import timezone
 
 from accord.cases.services import record_create
+from accord.marac.services import case_refer, meeting_create
 from accord.people.models import Identity
 from accord.people.services import address_add, identity_create
 from accord.sharing.models import LawfulBasis
@@ -167,6 +170,23 @@ def load_demo_people(*, agencies: dict[str, Any], users: dict[str, Any]) -> int:
             lawful_basis_id=basis.id,
             necessity="A child lives at the address; children's services must assess the risk.",
             victim_survivor_told=True,
+        )
+        meeting = meeting_create(
+            actor=users["demo.maraccoordinator"],
+            title="Northshire MARAC (fictional)",
+            held_at=timezone.now().replace(hour=10, minute=0, second=0, microsecond=0)
+            + timedelta(days=10),
+            agency_ids=[
+                agencies[key].id
+                for key in ("police", "gp", "housing", "childrens", "probation", "da_service")
+            ],
+        )
+        case_refer(
+            actor=idva,
+            person_id=person,
+            meeting_id=meeting.id,
+            criteria=["visible_high_risk"],
+            notes="Fictional referral for the demo: a Dash score at the threshold.",
         )
         sam = identity_create(
             actor=gp, given_names="Sam", family_name="Demo-Sample", date_of_birth=date(1985, 7, 2)

@@ -10,6 +10,7 @@ answer from the same facts, and each grant says why an actor may see an item.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 
 from django.db import models
 from django.utils import timezone
@@ -17,7 +18,7 @@ from django.utils import timezone
 from accord.core.crypto import EncryptedTextField
 from accord.partnership.models import Agency, Partnership, User
 from accord.partnership.vocabulary import Sector
-from accord.people.models import Person
+from accord.people.models import Identity, Person
 from accord.sharing.vocabulary import (
     Basis,
     ConsentDecision,
@@ -179,6 +180,39 @@ class DisclosureDecision(models.Model):
         return f"the agencies at {meeting.title} on {held:%-d %b %Y} (MARAC)"
 
 
+class GrantManager(models.Manager["AccessGrant"]):
+    def write(self, grants: Iterable[AccessGrant]) -> list[AccessGrant]:
+        """Save new grants, and mark the identities they may make visible.
+
+        Every grant is written through here, so `Identity.may_be_shared` is true
+        wherever a grant covers an agency's contact details about a person."""
+        grants = list(grants)
+        made = self.bulk_create(grants)
+        shared = {
+            (g.person_id, g.holder_agency_id)
+            for g in grants
+            if g.basis != Basis.NAMED and g.category == InformationCategory.CONTACT_DETAILS
+        }
+        if shared:
+            which = models.Q()
+            for person_id, agency_id in shared:
+                which |= models.Q(person_id=person_id, agency_id=agency_id)
+            Identity.objects.filter(which, may_be_shared=False).update(may_be_shared=True)
+        return made
+
+    def cover_contact_details(self, *, person_id: uuid.UUID, agency_id: uuid.UUID) -> bool:
+        """Has a grant ever covered this agency's contact details about this person?"""
+        return (
+            self.filter(
+                person_id=person_id,
+                holder_agency_id=agency_id,
+                category=InformationCategory.CONTACT_DETAILS,
+            )
+            .exclude(basis=Basis.NAMED)
+            .exists()
+        )
+
+
 class AccessGrant(models.Model):
     """One permission to see a holder agency's items about a person, and why.
 
@@ -208,6 +242,8 @@ class AccessGrant(models.Model):
     valid_from = models.DateTimeField()
     valid_until = models.DateTimeField(null=True, blank=True)
     ended_at = models.DateTimeField(null=True, blank=True)
+
+    objects = GrantManager()
 
     class Meta:
         indexes = [

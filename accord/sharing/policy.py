@@ -58,6 +58,9 @@ class ItemKind:
     category_field: str | None = None
     fixed_category: str = ""
     named_only_field: str | None = None
+    # A column that is false only where no grant can make the item visible to another
+    # agency: the filter probes the grants only where it is true (`Identity.may_be_shared`).
+    hint_field: str | None = None
 
 
 KINDS: dict[type[Model], ItemKind] = {
@@ -100,6 +103,7 @@ KINDS: dict[type[Model], ItemKind] = {
             }
         ),
         fixed_category=InformationCategory.CONTACT_DETAILS,
+        hint_field="may_be_shared",
     ),
     Address: ItemKind(
         object_type="address",
@@ -286,7 +290,10 @@ class _PolicyExpression(Expression):
                 f"CASE WHEN {t}.agency_id = %s THEN %s ELSE {lookup} END",
                 [own, _OWNER, *shared_params],
             )
-        open_sql = f"({t}.agency_id = %s OR EXISTS (SELECT 1 {shared}))"
+        probe = f"EXISTS (SELECT 1 {shared})"
+        if kind.hint_field:
+            probe = f"({t}.{kind.hint_field} AND {probe})"
+        open_sql = f"({t}.agency_id = %s OR {probe})"
         open_params = [own, *shared_params]
         if kind.named_only_field:
             flag = f"{t}.{kind.named_only_field}"
@@ -303,11 +310,9 @@ def visible(actor: Actor, queryset: QuerySet[M], *, now: datetime | None = None)
     """The items of `queryset` the actor may see, annotated with `access_basis`."""
     kind = _kind(queryset.model)
     now = now or timezone.now()
-    return (
-        queryset.filter(partnership_id=actor.partnership_id)
-        .filter(_PolicyExpression(kind, actor, now, "allowed"))
-        .annotate(access_basis=_PolicyExpression(kind, actor, now, "basis"))  # type: ignore[return-value]
-    )
+    return queryset.filter(  # type: ignore[return-value]
+        _PolicyExpression(kind, actor, now, "allowed"), partnership_id=actor.partnership_id
+    ).annotate(access_basis=_PolicyExpression(kind, actor, now, "basis"))
 
 
 def held_elsewhere(

@@ -199,7 +199,7 @@ def consent_record(
         if decision == ConsentDecision.GIVEN:
             recipients: list[dict[str, Any]] = [{"recipient_agency_id": a.id} for a in agencies]
             recipients += [{"recipient_sector": s} for s in sectors]
-            AccessGrant.objects.bulk_create(
+            AccessGrant.objects.write(
                 AccessGrant(
                     partnership_id=actor.partnership_id,
                     person_id=person.id,
@@ -513,7 +513,7 @@ def _disclose(actor: Any, decision: DisclosureDecision) -> None:
                 "recipient_user_id": decision.recipient_user_id,
             }
         ]
-    AccessGrant.objects.bulk_create(_grants_of(decision, recipients, timezone.now()))
+    AccessGrant.objects.write(_grants_of(decision, recipients, timezone.now()))
     audit_record(
         actor=actor,
         action=AuditAction.DISCLOSE,
@@ -546,7 +546,7 @@ def meeting_shares_sync(actor: Any, meeting: Meeting) -> None:
         added = sorted(wanted - have)
         if added:
             recipients = [{"recipient_agency_id": a} for a in added]
-            AccessGrant.objects.bulk_create(_grants_of(decision, recipients, now))
+            AccessGrant.objects.write(_grants_of(decision, recipients, now))
         if ended or added:
             audit_record(
                 actor=actor,
