@@ -71,20 +71,12 @@ def _partner_agencies(
     wanted = {str(i) for i in ids}
     agencies = list(
         Agency.objects.filter(partnership_id=actor.partnership_id, is_active=True).filter(
-            id__in=[i for i in wanted if _is_uuid(i)]
+            id__in=[i for i in wanted if uuid_or_none(i)]
         )
     )
     if len(agencies) != len(wanted):
         errors[field] = ["Choose only active agencies of this partnership."]
     return agencies
-
-
-def _is_uuid(value: str) -> bool:
-    try:
-        uuid.UUID(value)
-    except ValueError:
-        return False
-    return True
 
 
 def _settle(actor: Any, target: Any, *, object_type: str, reason: str, **changes: Any) -> None:
@@ -341,7 +333,7 @@ def decision_create(
             person=person,
             agency_id=actor.agency_id,
             restricted=False,
-            id__in=[str(r) for r in record_ids if _is_uuid(str(r))],
+            id__in=[str(r) for r in record_ids if uuid_or_none(r)],
         )
     )
     if len(records) != len({str(r) for r in record_ids}):
@@ -355,7 +347,7 @@ def decision_create(
         basis = LawfulBasis.objects.filter(
             partnership_id=actor.partnership_id,
             is_active=True,
-            id=str(lawful_basis_id) if _is_uuid(str(lawful_basis_id)) else uuid.UUID(int=0),
+            id=uuid_or_none(lawful_basis_id) or NO_ID,
         ).first()
         if basis is None:
             errors["lawful_basis"] = ["Choose one of the partnership's lawful bases."]
@@ -701,7 +693,7 @@ def _open_request(
         return None
     require(actor, Action.INFORMATION_REQUEST_ANSWER)
     request = InformationRequest.objects.filter(
-        pk=str(request_id) if _is_uuid(str(request_id)) else uuid.UUID(int=0),
+        pk=uuid_or_none(request_id) or NO_ID,
         to_agency_id=actor.agency_id,
         status=RequestStatus.OPEN,
         person_id=person_id,
