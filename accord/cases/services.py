@@ -113,9 +113,12 @@ def _named_users(
 ) -> set[uuid.UUID]:
     if restricted_to is None:
         return set()
-    wanted = set(restricted_to)
-    if isinstance(actor, User):
-        wanted.add(actor.id)
+    if not isinstance(actor, User):
+        # Only the named users see a restricted record: an agency system is never one
+        # of them, so it could not read back what it wrote.
+        errors["restricted_to"] = ["An agency system cannot record a restricted record."]
+        return set()
+    wanted = set(restricted_to) | {actor.id}
     found = set(
         User.objects.filter(
             id__in=wanted, agency__partnership_id=actor.partnership_id, is_active=True
