@@ -15,7 +15,7 @@ from accord.core.errors import NotFound
 from accord.people.models import Address, Identity, Person, normalise_postcode
 from accord.sharing import policy
 from accord.sharing.models import AccessGrant
-from accord.sharing.reads import Read, record_reads
+from accord.sharing.reads import Read, record_reads, record_reads_by_person
 
 
 def _known_to(actor: Any) -> Q:
@@ -98,7 +98,7 @@ def people_search(
     A confidential address never matches: its postcode is kept only encrypted, so a
     search by it finds nothing for anyone, and the addresses searched are only those
     the policy lets the actor see. Each other agency's identity shown is an audited
-    read, with its basis.
+    read, with its basis and its person; a search's reads are written in one statement.
     """
     identities = policy.visible(actor, Identity.objects.all())
     name = " ".join(name.split())
@@ -119,12 +119,11 @@ def people_search(
     found = list(
         identities.select_related("agency").order_by("family_name", "given_names", "id")[:limit]
     )
+    by_person: dict[uuid.UUID | None, list[Read]] = {}
+    for i in found:
+        by_person.setdefault(i.person_id, []).append(
+            Read("identity", i.id, i.agency_id, True, i.access_basis)  # type: ignore[attr-defined]
+        )
     with transaction.atomic():
-        for person_id in dict.fromkeys(i.person_id for i in found):
-            reads = [
-                Read("identity", i.id, i.agency_id, True, i.access_basis)  # type: ignore[attr-defined]
-                for i in found
-                if i.person_id == person_id
-            ]
-            record_reads(actor=actor, person_id=person_id, reads=reads)
+        record_reads_by_person(actor=actor, reads=by_person)
     return found
