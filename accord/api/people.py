@@ -28,9 +28,11 @@ from accord.partnership.permissions import Action
 from accord.people import selectors as people
 from accord.people import services as people_services
 from accord.people.models import Address
-from accord.sharing import api_selectors, policy
+from accord.sharing import policy
 from accord.sharing import selectors as sharing
 from accord.sharing import services as sharing_services
+from accord.sharing.flags import Flag, flags_for
+from accord.sharing.reads import PersonReading
 
 PAGE_PARAMETERS = [
     OpenApiParameter("limit", OpenApiTypes.INT, description="How many to return (50 by default)."),
@@ -65,9 +67,9 @@ def _identity(identity: Any, access: policy.Access, **extra: Any) -> dict[str, A
     return shown
 
 
-def _flags(actor: Any, agencies: list[Any]) -> list[dict[str, Any]]:
+def _flags(actor: Any, flags: list[Flag]) -> list[dict[str, Any]]:
     may_ask = actor.may(Action.INFORMATION_REQUEST_SEND)
-    return [{"agency": agency, "spoc_request": may_ask} for agency in agencies]
+    return [{"agency": flag.agency, "spoc_request": may_ask} for flag in flags]
 
 
 # --- People -------------------------------------------------------------------------
@@ -135,11 +137,10 @@ class PersonDetailView(APIView):
     def get(self, request: Request, person_id: uuid.UUID) -> Response:
         actor: Any = request.user
         person = people.person_get_for(actor=actor, person_id=person_id)
-        views = people.identities_for(actor=actor, person=person)
-        beyond = sharing.addresses_beyond(
-            actor=actor, person=person, shown_identity_ids={v.identity.id for v in views}
-        )
-        flags = api_selectors.person_flags_for(actor=actor, person=person)
+        # One reading: the grants are read once, and every read and flag audited together.
+        with PersonReading(actor=actor, person_id=person.id) as reading:
+            found = people.identities_for(actor=actor, person=person, reading=reading)
+            flags = flags_for(actor=actor, person=person, reading=reading)
         body = {
             "id": person.id,
             "identities": [
@@ -148,9 +149,9 @@ class PersonDetailView(APIView):
                     v.access,
                     addresses=[_address(a, access) for a, access in v.addresses],
                 )
-                for v in views
+                for v in found.identities
             ],
-            "other_addresses": [_address(a, access) for a, access in beyond],
+            "other_addresses": [_address(a, access) for a, access in found.other_addresses],
             "flags": _flags(actor, flags),
         }
         return Response(s.PersonOut(body).data)
@@ -169,7 +170,7 @@ class ChronologyView(APIView):
         chronology = records.chronology_for(actor=actor, person=person)
         body = {
             "records": chronology.records,
-            "flags": _flags(actor, [flag.agency for flag in chronology.flags]),
+            "flags": _flags(actor, chronology.flags),
         }
         return Response(s.ChronologyOut(body).data)
 

@@ -206,7 +206,7 @@ class ChronologyRecordOut(serializers.Serializer):
 
 class ChronologyOut(serializers.Serializer):
     records = ChronologyRecordOut(many=True, help_text="Newest first.")
-    flags = FlagOut(many=True, help_text="Agencies holding records you may not see.")
+    flags = FlagOut(many=True, help_text="Agencies that hold more than you may see.")
 
 
 class VersionOut(serializers.Serializer):

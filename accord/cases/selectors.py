@@ -10,17 +10,10 @@ from django.db import transaction
 
 from accord.cases.models import AgencyRecord, RecordVersion
 from accord.core.errors import NotFound
-from accord.partnership.models import Agency
 from accord.people.models import Person
 from accord.sharing import policy
-from accord.sharing.reads import Read, record_reads
-
-
-@dataclass(frozen=True)
-class Flag:
-    """Another agency holds information about this person that the actor may not see."""
-
-    agency: Agency
+from accord.sharing.flags import Flag, flags_for
+from accord.sharing.reads import PersonReading, Read, reading_for, record_reads
 
 
 @dataclass(frozen=True)
@@ -29,33 +22,24 @@ class Chronology:
     flags: list[Flag]
 
 
-def chronology_for(*, actor: Any, person: Person, limit: int = 500) -> Chronology:
+def chronology_for(
+    *, actor: Any, person: Person, limit: int = 500, reading: PersonReading | None = None
+) -> Chronology:
     """The person's records the actor may see, newest first, and the agencies holding
-    more than that ("flag, not content"). Every record of another agency read, and
-    every agency whose content is withheld, is audited."""
+    more than it may see (`accord.sharing.flags`). Every record of another agency read,
+    and every flag, is audited in `reading` (a page's, or this call's own)."""
     records = list(
         policy.visible(actor, AgencyRecord.objects.filter(person=person))
         .select_related("agency", "author")
         .order_by("-occurred_at", "-recorded_at")[:limit]
     )
-    withheld_agencies = list(
-        Agency.objects.filter(
-            id__in=policy.held_elsewhere(actor, AgencyRecord.objects.filter(person=person))
-            .values("agency_id")
-            .distinct()
-        ).order_by("name")
-    )
-    reads = [
-        Read("record", r.id, r.agency_id, True, r.access_basis)  # type: ignore[attr-defined]
-        for r in records
-    ]
-    reads += [
-        Read("agency", agency.id, agency.id, False, reason="records withheld: flag shown")
-        for agency in withheld_agencies
-    ]
-    with transaction.atomic():
-        record_reads(actor=actor, person_id=person.id, reads=reads)
-    return Chronology(records, [Flag(agency) for agency in withheld_agencies])
+    with reading_for(reading, actor=actor, person_id=person.id) as reading:
+        reading.add(
+            Read("record", r.id, r.agency_id, True, r.access_basis)  # type: ignore[attr-defined]
+            for r in records
+        )
+        flags = flags_for(actor=actor, person=person, reading=reading)
+    return Chronology(records, flags)
 
 
 def record_get_for(*, actor: Any, record_id: uuid.UUID | str, audit: bool = True) -> AgencyRecord:

@@ -15,7 +15,7 @@ from accord.core.errors import NotFound
 from accord.people.models import Address, Identity, Person, normalise_postcode
 from accord.sharing import policy
 from accord.sharing.models import AccessGrant
-from accord.sharing.reads import Read, record_reads, record_reads_by_person
+from accord.sharing.reads import PersonReading, Read, reading_for, record_reads_by_person
 
 
 def _known_to(actor: Any) -> Q:
@@ -56,33 +56,50 @@ class IdentityView:
     addresses: list[tuple[Address, policy.Access]]
 
 
-def identities_for(*, actor: Any, person: Person) -> list[IdentityView]:
+@dataclass(frozen=True)
+class PersonIdentities:
+    """Who the person is, as far as the actor may see: the identities it may see, each
+    with its addresses, and the addresses it may see (or sees withheld) whose identity
+    it may not see (a refuge address named for the actor's agency, say)."""
+
+    identities: list[IdentityView]
+    other_addresses: list[tuple[Address, policy.Access]]
+
+
+def identities_for(
+    *, actor: Any, person: Person, reading: PersonReading | None = None
+) -> PersonIdentities:
     """The person's identities the actor may see, each with its addresses (visible ones,
-    and confidential ones the actor would otherwise see, marked withheld).
+    and confidential ones the actor would otherwise see, marked withheld), and the
+    addresses of that kind whose identity the actor may not see.
 
     Reads of other agencies' identities and addresses are audited with their basis,
-    and a withheld address as a refusal, in the caller's request."""
-    grants = policy.grants_for(actor, person_id=person.id)
+    and a withheld address as a refusal, in `reading` (a page's, or this call's own)."""
+    addresses = (
+        Address.objects.filter(person=person)
+        .select_related("agency")
+        .order_by("-is_current", "-recorded_at")
+    )
     identities = Identity.objects.filter(person=person).select_related("agency")
-    addresses = Address.objects.filter(person=person).order_by("-is_current", "-recorded_at")
-    by_identity: dict[uuid.UUID, list[tuple[Address, policy.Access]]] = {}
-    reads: list[Read] = []
-    for address in addresses:
-        access = policy.check(actor, address, grants=grants)
-        if access.visible or access.withheld:
-            by_identity.setdefault(address.identity_id, []).append((address, access))
-            reads.append(
-                Read("address", address.id, address.agency_id, access.visible, access.basis)
-            )
-    views = []
-    for identity in identities.order_by("recorded_at"):
-        access = policy.check(actor, identity, grants=grants)
-        if access.visible:
-            views.append(IdentityView(identity, access, by_identity.get(identity.id, [])))
-            reads.append(Read("identity", identity.id, identity.agency_id, True, access.basis))
-    with transaction.atomic():
-        record_reads(actor=actor, person_id=person.id, reads=reads)
-    return views
+    with reading_for(reading, actor=actor, person_id=person.id) as reading:
+        shown: list[tuple[Address, policy.Access]] = []
+        for address in addresses:
+            access = policy.check(actor, address, grants=reading.grants)
+            if access.visible or access.withheld:
+                shown.append((address, access))
+        reading.add(Read("address", a.id, a.agency_id, acc.visible, acc.basis) for a, acc in shown)
+        views = []
+        for identity in identities.order_by("recorded_at"):
+            access = policy.check(actor, identity, grants=reading.grants)
+            if access.visible:
+                its_addresses = [(a, acc) for a, acc in shown if a.identity_id == identity.id]
+                views.append(IdentityView(identity, access, its_addresses))
+        reading.add(
+            Read("identity", v.identity.id, v.identity.agency_id, True, v.access.basis)
+            for v in views
+        )
+    seen = {v.identity.id for v in views}
+    return PersonIdentities(views, [(a, acc) for a, acc in shown if a.identity_id not in seen])
 
 
 def people_search(

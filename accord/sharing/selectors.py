@@ -16,8 +16,7 @@ from accord.cases.models import AgencyRecord
 from accord.core.errors import NotFound
 from accord.partnership.models import Agency, User
 from accord.partnership.permissions import Action
-from accord.people.models import Address, Identity, Person
-from accord.sharing import policy
+from accord.people.models import Identity, Person
 from accord.sharing.models import (
     Consent,
     DecisionStatus,
@@ -42,30 +41,6 @@ def own_identity_for(*, actor: Any, person: Person) -> Identity | None:
         .order_by("recorded_at")
         .first()
     )
-
-
-def addresses_beyond(
-    *, actor: Any, person: Person, shown_identity_ids: set[uuid.UUID]
-) -> list[tuple[Address, policy.Access]]:
-    """Addresses the actor may see (or sees withheld) whose identity it may not see.
-
-    A refuge address named for the actor's agency belongs to an identity that may not
-    be shared with it. `people.selectors.identities_for` has already audited every
-    one of these reads in the same request, so nothing is audited again here.
-    """
-    grants = policy.grants_for(actor, person_id=person.id)
-    found = []
-    addresses = (
-        Address.objects.filter(person=person)
-        .exclude(identity_id__in=shown_identity_ids)
-        .select_related("agency")
-        .order_by("-is_current", "-recorded_at")
-    )
-    for address in addresses:
-        access = policy.check(actor, address, grants=grants)
-        if access.visible or access.withheld:
-            found.append((address, access))
-    return found
 
 
 def consents_for(*, actor: Any, person: Person) -> QuerySet[Consent]:

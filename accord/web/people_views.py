@@ -32,6 +32,7 @@ from accord.people.models import Person
 from accord.sharing import selectors as sharing
 from accord.sharing import services as sharing_services
 from accord.sharing.models import DecisionStatus, RequestStatus
+from accord.sharing.reads import PersonReading
 from accord.sharing.vocabulary import Basis, InformationCategory, Purpose
 from accord.web import people_forms as pf
 
@@ -149,12 +150,11 @@ def person(request: HttpRequest, person_id: Any) -> HttpResponse:
     """What agencies know about the person, as far as the access policy allows."""
     actor: Any = request.user
     subject = people.person_get_for(actor=actor, person_id=person_id)
-    identities = people.identities_for(actor=actor, person=subject)
-    shown = {view.identity.id for view in identities}
-    other_addresses = sharing.addresses_beyond(
-        actor=actor, person=subject, shown_identity_ids=shown
-    )
-    chronology = records.chronology_for(actor=actor, person=subject)
+    # One reading: the grants are read once, and every read and flag audited together.
+    with PersonReading(actor=actor, person_id=subject.id) as reading:
+        found = people.identities_for(actor=actor, person=subject, reading=reading)
+        chronology = records.chronology_for(actor=actor, person=subject, reading=reading)
+    identities = found.identities
     entries = [
         {
             "record": record,
@@ -172,7 +172,7 @@ def person(request: HttpRequest, person_id: Any) -> HttpResponse:
         "word": _word(actor),
         "name": name_from.full_name if name_from else "",
         "identities": identities,
-        "other_addresses": other_addresses,
+        "other_addresses": found.other_addresses,
         "entries": entries,
         "flags": chronology.flags,
         "knows_her": own_identity is not None,

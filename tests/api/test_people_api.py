@@ -245,16 +245,23 @@ def test_the_chronology_shows_what_the_policy_allows_and_audits_it(cast, world, 
     assert r1["id"] == str(world.r1.id) and r1["basis"] == "consent"
     assert r1["summary"] == "Call-out to a domestic incident"
     assert r1["author"] == {"id": str(cast.police_officer.id), "display_name": "Alice Officer"}
+    # Every agency holding something she may not see, by name: the DA service's record
+    # and identity, and the identities of the agencies that shared nothing with the GP.
+    flagged = [
+        cast.agency.childrens,
+        cast.agency.da_service,
+        cast.agency.housing,
+        cast.agency.hospital,
+        cast.agency.probation,
+    ]
     assert body["flags"] == [
-        {
-            "agency": {"id": str(cast.agency.da_service.id), "name": "Testshire DA Service"},
-            "spoc_request": True,
-        }
+        {"agency": {"id": str(agency.id), "name": agency.name}, "spoc_request": True}
+        for agency in flagged
     ]
     rows = audit_rows(actor_id=cast.gp.id, person_id=world.person_id)[before:]
     assert [(r.action, r.object_id, r.basis) for r in rows] == [
         ("read", world.r1.id, "consent"),
-        ("deny", cast.agency.da_service.id, ""),
+        *[("deny", agency.id, "") for agency in flagged],
     ]
 
 
@@ -598,7 +605,15 @@ def test_an_agency_system_records_and_reads_as_its_agency(cast, world, api, poli
     chronology = system.get(f"{V1}/people/{world.person_id}/chronology/").json()
     # The police's own records (not the restricted note), nothing of the IDVA's.
     assert {r["id"] for r in chronology["records"]} == {str(world.r1.id), record.json()["id"]}
-    assert [f["agency"]["name"] for f in chronology["flags"]] == ["Testshire DA Service"]
+    # Every other agency holds her identity, which the police may not see: a flag each.
+    assert [f["agency"]["name"] for f in chronology["flags"]] == [
+        "Testshire Children's Services",
+        "Testshire DA Service",
+        "Testshire Homes",
+        "Testshire Hospital",
+        "Testshire Probation",
+        "Testshire Surgery",
+    ]
     assert all(f["spoc_request"] is False for f in chronology["flags"])
 
 

@@ -114,18 +114,30 @@ RECORD_KEYS = {
 }
 
 # who: (status, {record: basis}, flagged agencies, audit rows beyond the flags)
+# The flags are the person's (see PERSON): every agency holding a record, an identity or
+# an address the caller may not see; every agency holds her identity.
 CHRONOLOGY = {
-    "police_officer": (200, {"R1": "owner"}, {"da_service"}, []),
-    "police_spoc": (200, {"R2": "named", "R1": "owner"}, {"da_service"}, []),
-    "gp": (200, {"R1": "consent"}, {"da_service"}, [("read", "record", "R1", "consent")]),
-    "probation_officer": (200, {}, {"police", "da_service"}, []),
-    "housing_officer": (200, {}, {"police", "da_service"}, []),
-    "nurse": (200, {}, {"police", "da_service"}, []),
-    "idva": (200, {"R3": "owner", "R1": "consent"}, set(), [("read", "record", "R1", "consent")]),
+    "police_officer": (200, {"R1": "owner"}, EVERY_AGENCY - {"police"}, []),
+    "police_spoc": (200, {"R2": "named", "R1": "owner"}, EVERY_AGENCY - {"police"}, []),
+    "gp": (
+        200,
+        {"R1": "consent"},
+        EVERY_AGENCY - {"gp", "police"},
+        [("read", "record", "R1", "consent")],
+    ),
+    "probation_officer": (200, {}, EVERY_AGENCY - {"probation"}, []),
+    "housing_officer": (200, {}, EVERY_AGENCY - {"housing"}, []),
+    "nurse": (200, {}, EVERY_AGENCY - {"hospital"}, []),
+    "idva": (
+        200,
+        {"R3": "owner", "R1": "consent"},
+        EVERY_AGENCY - {"da_service", "police"},
+        [("read", "record", "R1", "consent")],
+    ),
     "social_worker": (
         200,
         {"R1": "disclosure"},
-        {"da_service"},
+        EVERY_AGENCY - {"childrens"},
         [("read", "record", "R1", "disclosure")],
     ),
     "police_admin": (403, None, None, None),
@@ -259,9 +271,10 @@ def test_the_person_answers_each_member_of_the_cast(cast, world, api, who):
     under = [a for i in body["identities"] for a in i["addresses"]]
     assert _addresses(cast, world, under) == addresses
     assert _addresses(cast, world, body["other_addresses"]) == beyond
-    assert {f["agency"]["id"] for f in body["flags"]} == {
-        str(getattr(cast.agency, a).id) for a in flagged
-    }
+    assert [f["agency"]["id"] for f in body["flags"]] == [
+        str(getattr(cast.agency, a).id)
+        for a in sorted(flagged, key=lambda a: getattr(cast.agency, a).name)
+    ]
     assert _seen(rows) == _audit(cast, world, reads + _flags(flagged))
 
 

@@ -70,6 +70,7 @@ CAST = [
     "outsider",  # another partnership: 404
 ]
 CASEWORKERS = [who for who in CAST if who not in ("police_admin", "outsider")]
+EVERY_AGENCY = ("police", "gp", "housing", "hospital", "probation", "da_service", "childrens")
 
 MARKERS = {
     "R1": "Call-out to a domestic incident",
@@ -82,7 +83,12 @@ MARKERS = {
     "refuge": "9 Hidden Lane",
     "withheld": "Address withheld",
     "police flag": "Testshire Police holds information about this person.",
-    "DA flag": "Testshire DA Service holds information about this person.",
+    "gp flag": "Testshire Surgery holds information about this person.",
+    "housing flag": "Testshire Homes holds information about this person.",
+    "hospital flag": "Testshire Hospital holds information about this person.",
+    "probation flag": "Testshire Probation holds information about this person.",
+    "da_service flag": "Testshire DA Service holds information about this person.",
+    "childrens flag": "Testshire Children's Services holds information about this person.",
     "her": "/people/{person}/",
 }
 
@@ -114,42 +120,57 @@ def seen(status: int, markers: str = "", *audit: Row) -> Seen:
 REFUSED = seen(403)  # by role, before anything is looked up
 NOT_FOUND = seen(404)
 
-DENY_DA = ("deny", "agency", "da_service", "")
-DENY_POLICE = ("deny", "agency", "police", "")
+
+# Every Testshire agency holds her identity: whoever may not see an agency's identity,
+# records or addresses sees its flag, and each flag shown is audited as a refusal.
+def flags(*but: str) -> str:
+    """The markers of every agency's flag but these agencies'."""
+    return ", ".join(f"{agency} flag" for agency in EVERY_AGENCY if agency not in but)
+
+
+def denied(*but: str) -> tuple[Row, ...]:
+    """The refusals audited for every agency's flag but these agencies'."""
+    return tuple(("deny", "agency", agency, "") for agency in EVERY_AGENCY if agency not in but)
+
 
 READS: dict[str, dict[str, Seen]] = {
     "web:person": {
-        "police_officer": seen(200, "her, R1, home, DA flag", DENY_DA),
+        "police_officer": seen(200, f"her, R1, home, {flags('police')}", *denied("police")),
         "gp": seen(
             200,
-            "her, R1, home, refuge, DA flag",
+            f"her, R1, home, refuge, {flags('gp', 'police')}",
             ("read", "address", "home", "consent"),
             ("read", "address", "refuge", "named"),
             ("read", "identity", "police identity", "consent"),
             ("read", "record", "R1", "consent"),
-            DENY_DA,
+            *denied("gp", "police"),
         ),
-        "probation_officer": seen(200, "her, police flag, DA flag", DENY_POLICE, DENY_DA),
-        "housing_officer": seen(200, "her, police flag, DA flag", DENY_POLICE, DENY_DA),
-        "nurse": seen(200, "her, police flag, DA flag", DENY_POLICE, DENY_DA),
+        "probation_officer": seen(200, f"her, {flags('probation')}", *denied("probation")),
+        "housing_officer": seen(200, f"her, {flags('housing')}", *denied("housing")),
+        "nurse": seen(200, f"her, {flags('hospital')}", *denied("hospital")),
         "idva": seen(
             200,
-            "her, R1, R3, home, refuge",
+            f"her, R1, R3, home, refuge, {flags('da_service', 'police')}",
             ("read", "address", "home", "consent"),
             ("read", "identity", "police identity", "consent"),
             ("read", "record", "R1", "consent"),
+            *denied("da_service", "police"),
         ),
         "marac_coordinator": seen(
             200,
-            "her, R1, R3, home, withheld",
+            f"her, R1, R3, home, withheld, {flags('da_service', 'police')}",
             ("read", "address", "home", "consent"),
             ("deny", "address", "refuge", ""),
             ("read", "identity", "police identity", "consent"),
             ("read", "record", "R1", "consent"),
+            *denied("da_service", "police"),
         ),
-        "police_spoc": seen(200, "her, R1, R2, home, DA flag", DENY_DA),
+        "police_spoc": seen(200, f"her, R1, R2, home, {flags('police')}", *denied("police")),
         "social_worker": seen(
-            200, "her, R1, DA flag", ("read", "record", "R1", "disclosure"), DENY_DA
+            200,
+            f"her, R1, {flags('childrens')}",
+            ("read", "record", "R1", "disclosure"),
+            *denied("childrens"),
         ),
         "police_admin": REFUSED,
         "outsider": NOT_FOUND,
@@ -279,8 +300,7 @@ def _objects(cast: Any, world: Any) -> dict[str, Any]:
         "home": world.home.id,
         "refuge": world.refuge.id,
         "police identity": world.identities.police.id,
-        "police": cast.agency.police.id,
-        "da_service": cast.agency.da_service.id,
+        **{agency: getattr(cast.agency, agency).id for agency in EVERY_AGENCY},
     }
 
 
