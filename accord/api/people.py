@@ -23,7 +23,6 @@ from accord.api.views import Paginated
 from accord.cases import selectors as records
 from accord.cases import services as record_services
 from accord.core.errors import NotFound
-from accord.partnership.models import User
 from accord.partnership.permissions import Action
 from accord.people import selectors as people
 from accord.people import services as people_services
@@ -228,12 +227,6 @@ class RecordCreateView(APIView):
     def post(self, request: Request, person_id: uuid.UUID) -> Response:
         actor: Any = request.user
         fields = _valid(s.RecordIn, request)
-        if fields["restricted_to"] is not None and not isinstance(actor, User):
-            # Only the named users see a restricted record: an agency system is never
-            # one of them, so it could not read back what it wrote.
-            raise ValidationError(
-                {"restricted_to": ["An agency system cannot record a restricted record."]}
-            )
         record = record_services.record_create(actor=actor, person_id=person_id, **fields)
         record = records.record_get_for(actor=actor, record_id=record.id, audit=False)
         return Response(_record_detail(actor, record), status=201)
@@ -363,6 +356,7 @@ class DecisionCreateView(APIView):
             record_ids=fields["records"],
             recipient_agency_id=fields["recipient_agency"],
             recipient_user_id=fields["recipient_user"],
+            recipient_meeting_id=fields["recipient_meeting"],
             expires_at=fields["expires_at"],
             information_request_id=fields["information_request"],
         )

@@ -341,6 +341,9 @@ class DecisionOut(serializers.Serializer):
     records = serializers.SerializerMethodField(help_text="The records named, besides categories.")
     recipient_agency = NullableAgencyRef(allow_null=True)
     recipient_user = NullableUserRef(allow_null=True)
+    recipient_meeting = serializers.SerializerMethodField(
+        help_text="The MARAC meeting it was shared to (its agencies see it), if any."
+    )
     necessity = serializers.CharField()
     victim_survivor_told = serializers.BooleanField()
     not_told_reason = serializers.CharField()
@@ -356,6 +359,11 @@ class DecisionOut(serializers.Serializer):
     @extend_schema_field(serializers.ListField(child=serializers.UUIDField()))
     def get_records(self, decision: DisclosureDecision) -> list[str]:
         return sorted(str(record.id) for record in decision.records.all())
+
+    @extend_schema_field(serializers.UUIDField(allow_null=True))
+    def get_recipient_meeting(self, decision: DisclosureDecision) -> str | None:
+        case = decision.recipient_case
+        return None if case is None else str(case.meeting_id)
 
 
 class DecisionIn(serializers.Serializer):
@@ -374,6 +382,12 @@ class DecisionIn(serializers.Serializer):
     )
     recipient_agency = serializers.UUIDField(required=False, allow_null=True, default=None)
     recipient_user = serializers.UUIDField(required=False, allow_null=True, default=None)
+    recipient_meeting = serializers.UUIDField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="A MARAC meeting with her case on its agenda (purpose 'marac').",
+    )
     expires_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
     information_request = serializers.UUIDField(
         required=False,

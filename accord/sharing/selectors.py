@@ -14,6 +14,7 @@ from django.db.models import QuerySet
 
 from accord.cases.models import AgencyRecord
 from accord.core.errors import NotFound
+from accord.core.ids import uuid_or_none
 from accord.partnership.models import Agency, User
 from accord.partnership.permissions import Action
 from accord.people.models import Identity, Person
@@ -25,13 +26,6 @@ from accord.sharing.models import (
     LawfulBasis,
     RequestStatus,
 )
-
-
-def _uuid_or_none(value: Any) -> uuid.UUID | None:
-    try:
-        return uuid.UUID(str(value))
-    except ValueError:
-        return None
 
 
 def own_identity_for(*, actor: Any, person: Person) -> Identity | None:
@@ -70,7 +64,13 @@ def decisions_for(*, actor: Any, person: Person) -> QuerySet[DisclosureDecision]
         DisclosureDecision.objects.filter(
             person=person, agency_id=actor.agency_id, partnership_id=actor.partnership_id
         )
-        .select_related("recipient_agency", "recipient_user", "lawful_basis", "decided_by")
+        .select_related(
+            "recipient_agency",
+            "recipient_user",
+            "recipient_case__meeting",
+            "lawful_basis",
+            "decided_by",
+        )
         .order_by("-decided_at")
     )
 
@@ -82,6 +82,7 @@ def decision_get_for(*, actor: Any, decision_id: uuid.UUID | str) -> DisclosureD
             DisclosureDecision.objects.select_related(
                 "recipient_agency",
                 "recipient_user",
+                "recipient_case__meeting",
                 "lawful_basis",
                 "decided_by",
                 "approved_by",
@@ -107,7 +108,9 @@ def decisions_awaiting_approval(*, actor: Any) -> QuerySet[DisclosureDecision]:
             status=DecisionStatus.PENDING,
         )
         .exclude(decided_by_id=actor.id)
-        .select_related("recipient_agency", "recipient_user", "decided_by")
+        .select_related(
+            "recipient_agency", "recipient_user", "recipient_case__meeting", "decided_by"
+        )
         .order_by("decided_at")
     )
 
@@ -142,7 +145,7 @@ def request_get_for(*, actor: Any, request_id: uuid.UUID | str) -> InformationRe
 def open_request_for(*, actor: Any, request_id: Any, person: Person) -> InformationRequest | None:
     """The open request `?request=` names, if it is to the actor's agency about this
     person and the actor may answer it; None otherwise (the service says why)."""
-    wanted = _uuid_or_none(request_id)
+    wanted = uuid_or_none(request_id)
     if wanted is None or not actor.may(Action.INFORMATION_REQUEST_ANSWER):
         return None
     return (

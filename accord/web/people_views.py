@@ -23,6 +23,7 @@ from accord.cases import selectors as records
 from accord.cases import services as record_services
 from accord.core.declare import requires
 from accord.core.errors import NotFound
+from accord.marac import selectors as marac
 from accord.partnership.permissions import Action
 from accord.partnership.selectors import agency_get_for
 from accord.partnership.vocabulary import Sector
@@ -179,12 +180,14 @@ def person(request: HttpRequest, person_id: Any) -> HttpResponse:
         "consents": [_labelled(c) for c in sharing.consents_for(actor=actor, person=subject)],
         "decisions": sharing.decisions_for(actor=actor, person=subject),
         "requests_sent": sharing.requests_sent_for(actor=actor, person=subject),
+        "marac_cases": marac.cases_for_person(actor=actor, person=subject),
         "may": {
             "record": actor.may(Action.PERSON_RECORD),
             "consent": actor.may(Action.CONSENT_RECORD),
             "decide": actor.may(Action.DISCLOSURE_DECIDE),
             "ask": actor.may(Action.INFORMATION_REQUEST_SEND),
             "audit": actor.may(Action.PERSON_AUDIT_VIEW),
+            "refer": actor.may(Action.MARAC_REFER),
         },
         "now": timezone.now(),
     }
@@ -478,6 +481,7 @@ def decision_new(request: HttpRequest, person_id: Any) -> HttpResponse:
         records=sharing.own_records_for(actor=actor, person=subject),
         agencies=sharing.partner_agencies_for(actor=actor),
         users=sharing.partnership_users_for(actor=actor),
+        meetings=marac.meetings_for_disclosure(actor=actor, person=subject),
         bases=sharing.lawful_bases_for(actor=actor),
         initial=initial,
     )
@@ -496,6 +500,7 @@ def decision_new(request: HttpRequest, person_id: Any) -> HttpResponse:
                 record_ids=data["records"],
                 recipient_agency_id=data["recipient_agency"] or None,
                 recipient_user_id=data["recipient_user"] or None,
+                recipient_meeting_id=data.get("recipient_meeting") or None,
                 expires_at=form.expires_at(),
                 information_request_id=request_id,
             )
