@@ -98,3 +98,8 @@ class Case(models.Model):
 
     def __str__(self) -> str:
         return f"MARAC case {self.number} of {self.meeting_id}"
+
+    @property
+    def criteria_labels(self) -> list[str]:
+        labels = dict(Criterion.choices)
+        return [str(labels.get(c, c)) for c in self.criteria]

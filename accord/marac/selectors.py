@@ -64,23 +64,33 @@ def meetings_open_for_referral(actor: Any) -> list[Meeting]:
     )
 
 
-def cases_for_person(*, actor: Any, person: Person) -> list[Case]:
-    """Her cases on agendas, as the actor may know of them: the actor's agency referred
-    her or is represented at the meeting (MARAC lists go to the member agencies)."""
-    return list(
-        Case.objects.filter(person=person, removed_at__isnull=True)
+def _known_cases(actor: Any, person_id: Any) -> QuerySet[Case]:
+    """Her live cases that the actor's agency knows of: it referred her or is
+    represented at the meeting (MARAC lists go to the member agencies)."""
+    return (
+        Case.objects.filter(
+            person_id=person_id, partnership_id=actor.partnership_id, removed_at__isnull=True
+        )
         .filter(Q(referred_by_agency_id=actor.agency_id) | Q(meeting__agencies__id=actor.agency_id))
         .select_related("meeting", "referred_by_agency")
         .distinct()
-        .order_by("-meeting__held_at")
+    )
+
+
+def cases_for_person(*, actor: Any, person: Person) -> list[Case]:
+    """Her cases on agendas, as the actor may know of them."""
+    return list(_known_cases(actor, person.id).order_by("-meeting__held_at"))
+
+
+def open_cases_for_disclosure(*, actor: Any, person_id: Any) -> QuerySet[Case]:
+    """Her cases the actor's agency may share to: known to it, on a meeting not
+    cancelled whose follow-up has not ended."""
+    return _known_cases(actor, person_id).filter(
+        meeting__status=MeetingStatus.SCHEDULED, meeting__follow_up_until__gt=timezone.now()
     )
 
 
 def meetings_for_disclosure(*, actor: Any, person: Person) -> list[Meeting]:
     """Meetings with her case on the agenda that information may still be shared to."""
-    return [
-        case.meeting
-        for case in cases_for_person(actor=actor, person=person)
-        if case.meeting.status == MeetingStatus.SCHEDULED
-        and case.meeting.follow_up_until > timezone.now()
-    ]
+    cases = open_cases_for_disclosure(actor=actor, person_id=person.id)
+    return [case.meeting for case in cases.order_by("meeting__held_at")]

@@ -22,6 +22,7 @@ from accord.cases.models import AgencyRecord
 from accord.core.errors import NotFound, require
 from accord.core.ids import NO_ID, uuid_or_none
 from accord.marac.models import Case, Meeting, MeetingStatus
+from accord.marac.selectors import open_cases_for_disclosure
 from accord.partnership.models import Agency, Partnership, User
 from accord.partnership.permissions import Action
 from accord.partnership.vocabulary import Sector
@@ -420,17 +421,11 @@ def _recipient(
             errors["recipient"] = ["Your own agency already holds this information."]
         return (agencies[0] if agencies else None), None, None
     if meeting_id:
-        case: Any = Case.objects.filter(
-            meeting_id=uuid_or_none(meeting_id) or NO_ID,
-            meeting__partnership_id=actor.partnership_id,
-            meeting__status=MeetingStatus.SCHEDULED,
-            meeting__follow_up_until__gt=timezone.now(),
-            person_id=person_id,
-            removed_at__isnull=True,
-        ).filter(
-            Q(referred_by_agency_id=actor.agency_id) | Q(meeting__agencies__id=actor.agency_id)
+        case = (
+            open_cases_for_disclosure(actor=actor, person_id=person_id)
+            .filter(meeting_id=uuid_or_none(meeting_id) or NO_ID)
+            .first()
         )
-        case = case.first()
         if case is None:
             errors["recipient"] = ["Choose a MARAC meeting with her case on its agenda."]
         return None, None, case

@@ -79,7 +79,9 @@ class ReferralForm(forms.Form):
         label="Why, in your words",
         widget=_textarea(5),
         required=False,
-        help_text="Needed for professional judgement. Kept with your agency's referral.",
+        help_text=(
+            "Needed for professional judgement. Shown with the referral to your agency only."
+        ),
     )
 
     def __init__(self, *args: Any, meetings: Any, **kwargs: Any) -> None:

@@ -74,6 +74,8 @@ def test_a_caseworker_refers_her_case_and_shares_to_the_meeting(cast, world, cli
     case = Case.objects.get(meeting=meeting, person_id=world.person_id)
     page = _html(officer.get(_person_url(world)))
     assert "Testshire MARAC" in page and "Case 1" in page
+    assert "Criteria: Visible high risk" in page
+    assert "Criteria:" not in _html(client_for(cast.probation_officer).get(_person_url(world)))
     assert R1 not in _html(client_for(cast.probation_officer).get(_person_url(world)))
     form = _html(officer.get(reverse("web:decision-new", args=[world.person_id])))
     assert "Or to this MARAC meeting" in form
