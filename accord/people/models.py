@@ -58,6 +58,11 @@ class Person(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     partnership = models.ForeignKey(Partnership, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(default=timezone.now, editable=False)
+    # Set when this person was merged into another; it then has no identities, and its
+    # id leads to the survivor. Cleared again by unmerging.
+    merged_into = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
 
     def __str__(self) -> str:
         return f"person {self.id}"
@@ -155,3 +160,250 @@ class Address(models.Model):
     @property
     def named_only(self) -> bool:
         return self.confidential
+
+
+# --- The person index -----------------------------------------------------------------
+# Matching, the review queue, merges and what the partnership has decided about pairs.
+# The code that fills these lives in accord.people.index.
+
+
+class IndexSettings(models.Model):
+    """The partnership's thresholds for the person index, as match probabilities.
+
+    At or above `link_at` a new or changed identity joins the matching person; at or
+    above `review_at` (and below `link_at`) the pair goes to the review queue; below,
+    the identity stays a person of its own.
+    """
+
+    partnership = models.OneToOneField(
+        Partnership, on_delete=models.PROTECT, primary_key=True, related_name="+"
+    )
+    link_at = models.FloatField(default=0.999)
+    review_at = models.FloatField(default=0.5)
+    updated_by = models.ForeignKey(User, on_delete=models.PROTECT, null=True, related_name="+")
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name_plural = "index settings"
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(
+                    review_at__gt=0, review_at__lt=models.F("link_at"), link_at__lt=1
+                ),
+                name="index_thresholds_ordered",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"index settings of {self.partnership_id}"
+
+
+class MatchFeatures(models.Model):
+    """What the matcher compares of one identity, derived from it and its current,
+    non-confidential address (accord.people.index.features). A confidential address
+    never reaches the matcher, so neither a score nor the review queue can reveal it.
+    """
+
+    identity = models.OneToOneField(
+        Identity, on_delete=models.CASCADE, primary_key=True, related_name="match_features"
+    )
+    partnership = models.ForeignKey(Partnership, on_delete=models.PROTECT, related_name="+")
+    values = models.JSONField(default=dict)
+    # Data-quality findings, e.g. ["nhs_number_check_digit", "date_of_birth_impossible"].
+    problems = models.JSONField(default=list)
+    has_problems = models.BooleanField(default=False)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["partnership", "has_problems"], name="features_problems_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"features of {self.identity_id}"
+
+
+class BlockKey(models.Model):
+    """The candidate index: one row per blocking rule an identity has values for.
+
+    `key` is a 64-bit hash of (partnership, rule, values); identities sharing a key are
+    the pairs the model's blocking rules would compare.
+    """
+
+    id = models.BigAutoField(primary_key=True)
+    key = models.BigIntegerField()
+    identity = models.ForeignKey(Identity, on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["key"], name="blockkey_key_idx"),
+            models.Index(fields=["identity"], name="blockkey_identity_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"block key {self.key}"
+
+
+class TermCount(models.Model):
+    """How many identities of the partnership hold a value, for term-frequency
+    adjustments (a match on a rare surname counts for more than on a common one).
+    The row with an empty value holds the column's count of non-null values."""
+
+    id = models.BigAutoField(primary_key=True)
+    partnership = models.ForeignKey(Partnership, on_delete=models.PROTECT, related_name="+")
+    column = models.CharField(max_length=40)
+    value = models.CharField(max_length=200)
+    count = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["partnership", "column", "value"], name="termcount_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.column} count"
+
+
+class ReviewStatus(models.TextChoices):
+    OPEN = "open", "Waiting for review"
+    NOT_SURE = "not_sure", "Not sure (escalated)"
+    SAME = "same", "Same person"
+    DIFFERENT = "different", "Different people"
+    WITHDRAWN = "withdrawn", "No longer needed"
+
+
+class ReviewItem(models.Model):
+    """A pair of identities the matcher scored between the thresholds."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    partnership = models.ForeignKey(Partnership, on_delete=models.PROTECT, related_name="+")
+    # The pair, lower id first, so that a pair has one item.
+    identity_a = models.ForeignKey(Identity, on_delete=models.PROTECT, related_name="+")
+    identity_b = models.ForeignKey(Identity, on_delete=models.PROTECT, related_name="+")
+    match_probability = models.FloatField()
+    match_weight = models.FloatField()
+    # [{"comparison": ..., "label": ..., "weight": ...}] at scoring time.
+    contributions = models.JSONField(default=list)
+    model_version = models.CharField(max_length=40)
+    status = models.CharField(
+        max_length=12, choices=ReviewStatus.choices, default=ReviewStatus.OPEN
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    decided_by = models.ForeignKey(User, on_delete=models.PROTECT, null=True, related_name="+")
+    decided_at = models.DateTimeField(null=True)
+    reason = EncryptedTextField(blank=True, default="")
+
+    class Meta:
+        ordering = ["-match_probability", "created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["identity_a", "identity_b"], name="review_pair_unique"),
+            models.CheckConstraint(
+                condition=models.Q(identity_a__lt=models.F("identity_b")),
+                name="review_pair_ordered",
+            ),
+        ]
+        indexes = [models.Index(fields=["partnership", "status"], name="review_status_idx")]
+
+    def __str__(self) -> str:
+        return f"review {self.id}"
+
+
+class PairJudgement(models.Model):
+    """What a person decided about a pair of identities; "different" is never
+    auto-linked again, and a merge that would join them is refused."""
+
+    class Verdict(models.TextChoices):
+        SAME = "same", "Same person"
+        DIFFERENT = "different", "Different people"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    partnership = models.ForeignKey(Partnership, on_delete=models.PROTECT, related_name="+")
+    identity_a = models.ForeignKey(Identity, on_delete=models.PROTECT, related_name="+")
+    identity_b = models.ForeignKey(Identity, on_delete=models.PROTECT, related_name="+")
+    verdict = models.CharField(max_length=10, choices=Verdict.choices)
+    decided_by = models.ForeignKey(User, on_delete=models.PROTECT, null=True, related_name="+")
+    decided_at = models.DateTimeField(default=timezone.now)
+    reason = EncryptedTextField(blank=True, default="")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["identity_a", "identity_b"], name="judgement_pair_unique"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(identity_a__lt=models.F("identity_b")),
+                name="judgement_pair_ordered",
+            ),
+        ]
+        indexes = [models.Index(fields=["identity_b"], name="judgement_b_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.verdict} {self.identity_a_id} {self.identity_b_id}"
+
+
+class Merge(models.Model):
+    """Two persons joined into one, and exactly what moved, so it can be undone.
+
+    `moved` maps each model that refers to a person ("app_label.Model") to the primary
+    keys of the rows that pointed at the merged person; unmerging points exactly those
+    rows back. The merged person is kept (`Person.merged_into`) so its id stays valid.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    partnership = models.ForeignKey(Partnership, on_delete=models.PROTECT, related_name="+")
+    survivor = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="+")
+    merged = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="+")
+    moved = models.JSONField(default=dict)
+    review = models.ForeignKey(ReviewItem, on_delete=models.PROTECT, null=True, related_name="+")
+    automatic = models.BooleanField(default=False)
+    merged_by = models.ForeignKey(User, on_delete=models.PROTECT, null=True, related_name="+")
+    merged_at = models.DateTimeField(default=timezone.now)
+    reason = EncryptedTextField(blank=True, default="")
+    undone_by = models.ForeignKey(User, on_delete=models.PROTECT, null=True, related_name="+")
+    undone_at = models.DateTimeField(null=True)
+    undo_reason = EncryptedTextField(blank=True, default="")
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["survivor"], name="merge_survivor_idx"),
+            models.Index(fields=["merged"], name="merge_merged_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"merge {self.id}"
+
+
+class MatchRunStatus(models.TextChoices):
+    QUEUED = "queued", "Waiting to start"
+    RUNNING = "running", "Running"
+    DONE = "done", "Finished"
+    FAILED = "failed", "Failed"
+
+
+class MatchRun(models.Model):
+    """A batch re-match of the whole index, run in the background, with its progress."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    partnership = models.ForeignKey(Partnership, on_delete=models.PROTECT, related_name="+")
+    requested_by = models.ForeignKey(User, on_delete=models.PROTECT, null=True, related_name="+")
+    requested_at = models.DateTimeField(default=timezone.now)
+    status = models.CharField(
+        max_length=10, choices=MatchRunStatus.choices, default=MatchRunStatus.QUEUED
+    )
+    stage = models.CharField(max_length=80, blank=True)
+    total = models.IntegerField(default=0)
+    done = models.IntegerField(default=0)
+    pairs_scored = models.BigIntegerField(default=0)
+    links = models.IntegerField(default=0)
+    reviews = models.IntegerField(default=0)
+    model_version = models.CharField(max_length=40, blank=True)
+    finished_at = models.DateTimeField(null=True)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-requested_at"]
+
+    def __str__(self) -> str:
+        return f"match run {self.id}"
