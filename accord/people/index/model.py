@@ -1,0 +1,536 @@
+"""The person-index model: comparisons, blocking rules, training and its artefact.
+
+One definition serves both paths. Each comparison level is written once as portable
+SQL (for Splink, on DuckDB or Spark) beside the same test in Python (for the online
+scorer), and `tests/people/index/test_scorer.py` holds the two to each other: on a
+sample of pairs, the online score equals Splink's prediction to 1e-6.
+
+The comparisons (docs/matching.md explains each level):
+
+- family name: exact (term-frequency adjusted), given and family names swapped, one
+  or two letters different, same sound (Soundex);
+- given name and date of birth together: in a household these two are what tell a
+  mother from her daughter and one twin from the other, and they are not independent
+  of each other there, so one comparison carries both (same name and date; nickname
+  or typo with the same date; a date typo or day/month swap; the date missing; the
+  same date with a different name (twins); the same name with a different date (a
+  parent and a child named after them));
+- postcode (exact, term-frequency adjusted; same sector; same district), the first
+  line of the address (keyed hash, exact), phone (exact; one digit different), email
+  (exact; same user name; up to two characters different), NHS number, police
+  identifier, gender.
+
+Training (`train`): u by random sampling, m by expectation maximisation in two
+sessions blocked on different fields, the prior from deterministic rules. The result
+is stored as a versioned JSON artefact in `artefacts/` with a description of the data
+it was trained on (counts and completeness, never the data itself).
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import jellyfish
+
+from accord.people.index.features import FEATURE_COLUMNS, Features
+
+ARTEFACTS = Path(__file__).resolve().parent / "artefacts"
+CURRENT_VERSION = "person-v1"
+
+Test = Callable[[Features, Features], bool]
+
+
+def _eq(column: str) -> Test:
+    def test(left: Features, right: Features) -> bool:
+        value = left[column]
+        return value is not None and value == right[column]
+
+    return test
+
+
+def _cross_eq(left_column: str, right_column: str) -> Test:
+    def test(left: Features, right: Features) -> bool:
+        value = left[left_column]
+        return value is not None and value == right[right_column]
+
+    return test
+
+
+def _lev(column: str, at_most: int) -> Test:
+    def test(left: Features, right: Features) -> bool:
+        a, b = left[column], right[column]
+        return a is not None and b is not None and jellyfish.levenshtein_distance(a, b) <= at_most
+
+    return test
+
+
+def _missing(column: str) -> Test:
+    def test(left: Features, right: Features) -> bool:
+        return left[column] is None or right[column] is None
+
+    return test
+
+
+def _all(*tests: Test) -> Test:
+    return lambda left, right: all(test(left, right) for test in tests)
+
+
+def _any(*tests: Test) -> Test:
+    return lambda left, right: any(test(left, right) for test in tests)
+
+
+@dataclass(frozen=True)
+class Level:
+    label: str
+    sql: str
+    test: Test
+    null: bool = False
+    tf_column: str | None = None
+
+
+@dataclass(frozen=True)
+class Comparison:
+    name: str
+    title: str
+    levels: tuple[Level, ...]
+    columns: tuple[str, ...] = field(default=())
+
+
+def _null(column: str) -> Level:
+    return Level(
+        "Missing on one side",
+        f"{column}_l IS NULL OR {column}_r IS NULL",
+        _missing(column),
+        null=True,
+    )
+
+
+def _exact(column: str, label: str = "Exact match", tf: bool = False) -> Level:
+    return Level(label, f"{column}_l = {column}_r", _eq(column), tf_column=column if tf else None)
+
+
+def _lev_level(column: str, at_most: int, label: str) -> Level:
+    return Level(label, f"levenshtein({column}_l, {column}_r) <= {at_most}", _lev(column, at_most))
+
+
+ELSE = Level("All other", "ELSE", lambda left, right: True)
+
+_SWAPPED_SQL = "(given_l = family_r OR family_l = given_r)"
+_swapped = _any(_cross_eq("given", "family"), _cross_eq("family", "given"))
+
+
+def _long_typo(left: Features, right: Features) -> bool:
+    a, b = left["given"], right["given"]
+    return (
+        a is not None
+        and b is not None
+        and len(a) >= 5
+        and len(b) >= 5
+        and jellyfish.levenshtein_distance(a, b) <= 2
+    )
+
+
+def _initial(left: Features, right: Features) -> bool:
+    a, b = left["given"], right["given"]
+    return a is not None and b is not None and (len(a) == 1 or len(b) == 1) and a[0] == b[0]
+
+
+def _same_month(left: Features, right: Features) -> bool:
+    a, b = left["dob"], right["dob"]
+    return a is not None and b is not None and a[:7] == b[:7]
+
+
+_GIVEN_LIKE_SQL = (
+    "(given_key_l = given_key_r OR levenshtein(given_l, given_r) <= 1"
+    " OR (levenshtein(given_l, given_r) <= 2 AND length(given_l) >= 5 AND length(given_r) >= 5)"
+    " OR ((length(given_l) = 1 OR length(given_r) = 1)"
+    " AND substr(given_l, 1, 1) = substr(given_r, 1, 1))"
+    f" OR {_SWAPPED_SQL})"
+)
+_given_like = _any(_eq("given_key"), _lev("given", 1), _long_typo, _initial, _swapped)
+_DOB_NEAR_SQL = (
+    "(dob_l = dob_swap_r OR levenshtein(dob_l, dob_r) <= 1"
+    " OR substr(dob_l, 1, 7) = substr(dob_r, 1, 7))"
+)
+_dob_near = _any(_cross_eq("dob", "dob_swap"), _lev("dob", 1), _same_month)
+_DOB_MISSING_SQL = "(dob_l IS NULL OR dob_r IS NULL)"
+_GIVEN_MISSING_SQL = "(given_l IS NULL OR given_r IS NULL)"
+
+COMPARISONS: tuple[Comparison, ...] = (
+    Comparison(
+        "family_name",
+        "Family name",
+        (
+            _null("family"),
+            _exact("family", tf=True),
+            Level("Given and family names swapped", _SWAPPED_SQL, _swapped),  # one side suffices
+            _lev_level("family", 1, "One letter different"),
+            _lev_level("family", 2, "Two letters different"),
+            _exact("family_key", "Sounds the same"),
+            ELSE,
+        ),
+        ("family", "family_key", "given"),
+    ),
+    Comparison(
+        "given_name_and_birth",
+        "Given name and date of birth",
+        (
+            Level(
+                "Both missing on one side",
+                f"{_GIVEN_MISSING_SQL} AND {_DOB_MISSING_SQL}",
+                _all(_missing("given"), _missing("dob")),
+                null=True,
+            ),
+            Level(
+                "Same given name, same date of birth",
+                "given_l = given_r AND dob_l = dob_r",
+                _all(_eq("given"), _eq("dob")),
+            ),
+            Level(
+                "Nickname or typo of the given name, same date of birth",
+                f"{_GIVEN_LIKE_SQL} AND dob_l = dob_r",
+                _all(_given_like, _eq("dob")),
+            ),
+            Level(
+                "Same or similar given name, date of birth mistyped or day and month swapped",
+                f"{_GIVEN_LIKE_SQL} AND {_DOB_NEAR_SQL}",
+                _all(_given_like, _dob_near),
+            ),
+            Level(
+                "Same or similar given name, date of birth missing",
+                f"{_GIVEN_LIKE_SQL} AND {_DOB_MISSING_SQL}",
+                _all(_given_like, _any(_missing("dob"))),
+            ),
+            Level(
+                "Same date of birth, given name missing",
+                f"dob_l = dob_r AND {_GIVEN_MISSING_SQL}",
+                _all(_eq("dob"), _missing("given")),
+            ),
+            Level(
+                "Same date of birth, different given name (twins?)",
+                "dob_l = dob_r",
+                _eq("dob"),
+            ),
+            Level(
+                "Same or similar given name, different date of birth",
+                _GIVEN_LIKE_SQL,
+                _given_like,
+            ),
+            Level(
+                "Date of birth mistyped or swapped, different or missing given name",
+                _DOB_NEAR_SQL,
+                _dob_near,
+            ),
+            Level("Different given name and date of birth", "ELSE", ELSE.test),
+        ),
+        ("given", "given_key", "family", "dob", "dob_swap"),
+    ),
+    Comparison(
+        "postcode",
+        "Postcode",
+        (
+            _null("postcode"),
+            _exact("postcode", tf=True),
+            _exact("postcode_sector", "Same postcode sector"),
+            _exact("postcode_district", "Same postcode district"),
+            ELSE,
+        ),
+        ("postcode", "postcode_sector", "postcode_district"),
+    ),
+    Comparison(
+        "address",
+        "First line of address",
+        (_null("premise"), _exact("premise"), ELSE),
+        ("premise",),
+    ),
+    Comparison(
+        "phone",
+        "Phone",
+        (_null("phone"), _exact("phone"), _lev_level("phone", 1, "One digit different"), ELSE),
+        ("phone",),
+    ),
+    Comparison(
+        "email",
+        "Email",
+        (
+            _null("email"),
+            _exact("email"),
+            _exact("email_user", "Same user name"),
+            _lev_level("email", 2, "Up to two characters different"),
+            ELSE,
+        ),
+        ("email", "email_user"),
+    ),
+    Comparison(
+        "nhs_number",
+        "NHS number",
+        (_null("nhs_number"), _exact("nhs_number"), ELSE),
+        ("nhs_number",),
+    ),
+    Comparison(
+        "police_id",
+        "Police identifier",
+        (_null("police_id"), _exact("police_id"), ELSE),
+        ("police_id",),
+    ),
+    Comparison("gender", "Gender", (_null("gender"), _exact("gender"), ELSE), ("gender",)),
+)
+
+
+@dataclass(frozen=True)
+class BlockingRule:
+    """Pairs agreeing on all of `columns` are compared. `swap` pairs a date of birth
+    with the other side's day/month swap instead of with itself."""
+
+    name: str
+    columns: tuple[str, ...]
+    swap: bool = False
+
+    @property
+    def sql(self) -> str:
+        parts = [f"l.{column} = r.{column}" for column in self.columns]
+        if self.swap:
+            parts.insert(0, "l.dob_swap = r.dob")
+        return " AND ".join(parts)
+
+    def holds(self, left: Features, right: Features) -> bool:
+        if self.swap and (left["dob_swap"] is None or left["dob_swap"] != right["dob"]):
+            return False
+        return all(
+            left[column] is not None and left[column] == right[column] for column in self.columns
+        )
+
+    def keys(self, features: Features) -> list[tuple[str, ...]]:
+        """The candidate-index keys under which this record is stored and probed.
+
+        A swap rule is symmetric (if her swapped date is his date, his swapped date
+        is hers), so each record is stored under both its date and its swapped date
+        and both are probed; `holds` removes the pairs the rule would not produce.
+        """
+        values = [features[column] for column in self.columns]
+        if any(value is None for value in values):
+            return []
+        if not self.swap:
+            return [(self.name, *values)]  # type: ignore[arg-type]
+        dates = [features["dob"], features["dob_swap"]]
+        return [(self.name, date, *values) for date in dates if date is not None]  # type: ignore[misc]
+
+
+BLOCKING_RULES: tuple[BlockingRule, ...] = (
+    BlockingRule("nhs", ("nhs_number",)),
+    BlockingRule("dob_family", ("dob", "family_key")),
+    BlockingRule("dob_given", ("dob", "given_key")),
+    BlockingRule("swap_family", ("family_key",), swap=True),
+    BlockingRule("postcode_given", ("postcode", "given_key")),
+    BlockingRule("dob_postcode", ("dob", "postcode")),
+    BlockingRule("family_postcode", ("family_key", "postcode")),
+    BlockingRule("phone", ("phone",)),
+    BlockingRule("email", ("email",)),
+    BlockingRule("police", ("police_id",)),
+    BlockingRule("names_year", ("family_key", "given_key", "dob_year")),
+)
+
+# Deterministic rules for the prior (probability that two random records match).
+PRIOR_RULES = (
+    "l.nhs_number = r.nhs_number",
+    "l.given = r.given AND l.family = r.family AND l.dob = r.dob",
+    "l.email = r.email AND l.dob = r.dob",
+)
+PRIOR_RECALL = 0.7
+EM_BLOCKING_RULES = ("l.dob = r.dob", "l.postcode = r.postcode AND l.family_key = r.family_key")
+
+
+def splink_settings(link_type: str = "dedupe_only") -> dict[str, Any]:
+    """The untrained model as a Splink settings dictionary."""
+    comparisons = []
+    for comparison in COMPARISONS:
+        levels = []
+        for level in comparison.levels:
+            entry: dict[str, Any] = {"sql_condition": level.sql, "label_for_charts": level.label}
+            if level.null:
+                entry["is_null_level"] = True
+            if level.tf_column:
+                entry["tf_adjustment_column"] = level.tf_column
+                entry["tf_adjustment_weight"] = 1.0
+            levels.append(entry)
+        comparisons.append(
+            {
+                "output_column_name": comparison.name,
+                "comparison_description": comparison.title,
+                "comparison_levels": levels,
+            }
+        )
+    return {
+        "link_type": link_type,
+        "unique_id_column_name": "unique_id",
+        "probability_two_random_records_match": 1e-6,
+        "comparisons": comparisons,
+        "blocking_rules_to_generate_predictions": [
+            {"blocking_rule": rule.sql} for rule in BLOCKING_RULES
+        ],
+        "retain_intermediate_calculation_columns": False,
+        "retain_matching_columns": False,
+    }
+
+
+TF_COLUMNS: tuple[str, ...] = tuple(
+    sorted({level.tf_column for c in COMPARISONS for level in c.levels if level.tf_column})
+)
+
+
+@dataclass(frozen=True)
+class TrainedLevel:
+    label: str
+    weight: float  # log2(m/u); 0 for the null level
+    tf_column: str | None
+    log2_u_exact: float | None  # for the term-frequency adjustment
+
+
+@dataclass(frozen=True)
+class Model:
+    """A trained model's parameters, as the online scorer needs them."""
+
+    version: str
+    prior_weight: float
+    levels: tuple[tuple[TrainedLevel, ...], ...]  # per comparison, in COMPARISONS order
+    settings: dict[str, Any]
+    description: dict[str, Any]
+
+
+def _level_weight(entry: Mapping[str, Any]) -> float:
+    if entry.get("is_null_level"):
+        return 0.0
+    m, u = entry.get("m_probability"), entry.get("u_probability")
+    if m is None or u is None:
+        raise ValueError(f"The level '{entry.get('label_for_charts')}' is not trained.")
+    return math.log2(max(m, 1e-300) / max(u, 1e-300))
+
+
+def model_from_settings(
+    settings: dict[str, Any], *, version: str, description: dict[str, Any]
+) -> Model:
+    """Read a trained Splink settings dictionary into the scorer's parameters."""
+    by_name = {c["output_column_name"]: c for c in settings["comparisons"]}
+    levels: list[tuple[TrainedLevel, ...]] = []
+    for comparison in COMPARISONS:
+        entries = by_name[comparison.name]["comparison_levels"]
+        if [e["sql_condition"] for e in entries] != [level.sql for level in comparison.levels]:
+            raise ValueError(f"The artefact's '{comparison.name}' levels are not this code's.")
+        exact_u = {
+            level.tf_column: entry.get("u_probability")
+            for level, entry in zip(comparison.levels, entries, strict=True)
+            if level.tf_column
+        }
+        levels.append(
+            tuple(
+                TrainedLevel(
+                    label=level.label,
+                    weight=_level_weight(entry),
+                    tf_column=level.tf_column,
+                    log2_u_exact=(math.log2(exact_u[level.tf_column]) if level.tf_column else None),
+                )
+                for level, entry in zip(comparison.levels, entries, strict=True)
+            )
+        )
+    prior = settings["probability_two_random_records_match"]
+    return Model(
+        version=version,
+        prior_weight=math.log2(prior / (1 - prior)),
+        levels=tuple(levels),
+        settings=settings,
+        description=description,
+    )
+
+
+def artefact_path(version: str) -> Path:
+    return ARTEFACTS / f"{version}.json"
+
+
+@cache
+def load_model(version: str = CURRENT_VERSION) -> Model:
+    """The stored, trained model of this version."""
+    data = json.loads(artefact_path(version).read_text(encoding="utf-8"))
+    return model_from_settings(
+        data["splink_settings"], version=data["version"], description=data["training_data"]
+    )
+
+
+def _fill_unobserved(settings: dict[str, Any], u_pairs: float) -> list[str]:
+    """Give a level the training data never showed explicit, cautious parameters.
+
+    A level not seen among the random pairs gets u at most one in the pairs sampled;
+    a level not seen among the likely matches gets m equal to its u, a weight of
+    zero: neither evidence for nor against. The artefact lists such levels.
+    """
+    filled = []
+    for comparison in settings["comparisons"]:
+        for level in comparison["comparison_levels"]:
+            if level.get("is_null_level"):
+                continue
+            missing = [k for k in ("m_probability", "u_probability") if level.get(k) is None]
+            if not missing:
+                continue
+            if level.get("u_probability") is None:
+                level["u_probability"] = 1.0 / u_pairs
+            if level.get("m_probability") is None:
+                level["m_probability"] = level["u_probability"]
+            filled.append(
+                f"{comparison['output_column_name']}: {level['label_for_charts']} "
+                f"({', '.join(k[0] for k in missing)} not observed)"
+            )
+    return filled
+
+
+def train(
+    frame: Any,
+    *,
+    version: str,
+    description: str,
+    seed: int = 1,
+    u_max_pairs: float = 5e6,
+    em_sample: float = 0.3,
+) -> dict[str, Any]:
+    """Train the model on a pandas frame of features (FEATURE_COLUMNS + unique_id).
+
+    Returns the artefact: the trained Splink settings and a description of the data
+    (its size and how complete each column is; never any value of it).
+    """
+    from splink import DuckDBAPI, Linker
+
+    db_api = DuckDBAPI()
+    table = db_api.register(frame[["unique_id", *FEATURE_COLUMNS]])
+    linker = Linker(table, splink_settings(), log_level="WARNING")
+    linker.training.estimate_probability_two_random_records_match(
+        list(PRIOR_RULES), recall=PRIOR_RECALL
+    )
+    linker.training.estimate_u_using_random_sampling(max_pairs=u_max_pairs, seed=seed)
+    for rule in EM_BLOCKING_RULES:
+        linker.training.estimate_parameters_using_expectation_maximisation(
+            rule, record_sample_proportion=em_sample
+        )
+    settings = linker.misc.save_model_to_json()
+    filled = _fill_unobserved(settings, u_max_pairs)
+    completeness = {
+        column: round(float(frame[column].notna().mean()), 4) for column in FEATURE_COLUMNS
+    }
+    return {
+        "version": version,
+        "trained_at": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+        "training_data": {
+            "description": description,
+            "records": len(frame),
+            "completeness": completeness,
+            "u": f"random sampling, up to {int(u_max_pairs)} pairs, seed {seed}",
+            "m": "expectation maximisation blocked on: " + "; ".join(EM_BLOCKING_RULES),
+            "prior": f"deterministic rules at recall {PRIOR_RECALL}: " + "; ".join(PRIOR_RULES),
+            "levels_not_observed": filled,
+        },
+        "splink_settings": settings,
+    }
