@@ -35,6 +35,9 @@ class Action(StrEnum):
     MARAC_MEETING_VIEW = "marac.meeting.view"
     MARAC_MEETING_MANAGE = "marac.meeting.manage"
     MARAC_REFER = "marac.refer"
+    PERSON_INDEX_REVIEW = "person_index.review"
+    PERSON_INDEX_MANAGE = "person_index.manage"
+    DATA_QUALITY_VIEW = "data_quality.view"
 
 
 EVERY_ROLE = frozenset(Role)
@@ -74,6 +77,13 @@ RULES: dict[str, frozenset[Role]] = {
     Action.MARAC_MEETING_VIEW: CASEWORKERS | {Role.MARAC_CHAIR},
     Action.MARAC_MEETING_MANAGE: frozenset({Role.MARAC_COORDINATOR, Role.MARAC_CHAIR}),
     Action.MARAC_REFER: CASEWORKERS,
+    # The person index: an agency's SPOC and the MARAC coordinator decide the pairs the
+    # matcher was unsure of (those touching their own agency: the selectors scope it),
+    # and undo merges; partnership admins and DPOs set the thresholds and re-match.
+    Action.PERSON_INDEX_REVIEW: frozenset({Role.AGENCY_SPOC, Role.MARAC_COORDINATOR}),
+    Action.PERSON_INDEX_MANAGE: frozenset({Role.PARTNERSHIP_ADMIN, Role.DATA_PROTECTION_OFFICER}),
+    # Their own agency's identities with data-quality problems, by name, to fix at source.
+    Action.DATA_QUALITY_VIEW: frozenset({Role.AGENCY_SPOC, Role.AGENCY_ADMIN}),
 }
 
 # Actions whose pages and endpoints show or return information about a person. Each
@@ -91,6 +101,8 @@ PERSON_DATA_ACTIONS: frozenset[str] = frozenset(
         Action.PERSON_AUDIT_VIEW,
         Action.SUBJECT_ACCESS_EXPORT,
         Action.MARAC_REFER,
+        Action.PERSON_INDEX_REVIEW,
+        Action.DATA_QUALITY_VIEW,
     }
 )
 
