@@ -62,7 +62,9 @@ def identity_create(*, actor: Any, person_id: uuid.UUID | None = None, **fields:
     """Record a person as the actor's agency knows them.
 
     With `person_id`, the identity is linked by hand to a person the actor can already
-    see; without it, a new person is created. (The person index links automatically.)
+    see; without it, a new person is created and the person index matches it on
+    arrival (accord.people.index.online): it may join a matching person at once, or
+    put the pair in the review queue.
     """
     require(actor, Action.PERSON_RECORD)
     cleaned = _check_identity(fields)
@@ -92,6 +94,42 @@ def identity_create(*, actor: Any, person_id: uuid.UUID | None = None, **fields:
             person_id=person.id,
             changed_fields=[name for name, value in cleaned.items() if value],
         )
+        _match(identity, actor)
+    identity.refresh_from_db(fields=["person"])
+    return identity
+
+
+def _match(identity: Identity, actor: Any) -> None:
+    """Match the identity on arrival or change, in the caller's transaction."""
+    from accord.people.index.online import match_identity
+
+    match_identity(identity, actor=actor)
+
+
+def identity_update(*, actor: Any, identity_id: uuid.UUID, **fields: Any) -> Identity:
+    """Correct or complete one of the actor's agency's identities; the person index
+    matches it again (a change can reveal a match, or a review item)."""
+    require(actor, Action.PERSON_RECORD)
+    identity = _own_identity(actor, identity_id)
+    cleaned = _check_identity(fields)
+    changed = [name for name, value in cleaned.items() if getattr(identity, name) != value]
+    if not changed:
+        return identity
+    with transaction.atomic():
+        for name in changed:
+            setattr(identity, name, cleaned[name])
+        identity.updated_at = timezone.now()
+        identity.save(update_fields=[*changed, "updated_at"])
+        audit_record(
+            actor=actor,
+            action=AuditAction.UPDATE,
+            object_type="identity",
+            object_id=identity.id,
+            person_id=identity.person_id,
+            changed_fields=changed,
+        )
+        _match(identity, actor)
+    identity.refresh_from_db(fields=["person"])
     return identity
 
 
@@ -180,6 +218,7 @@ def address_add(
             person_id=identity.person_id,
             changed_fields=["lines", "postcode", "confidential"],
         )
+        _match(identity, actor)
     return address
 
 
