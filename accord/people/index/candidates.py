@@ -6,8 +6,12 @@ kept only where the rule itself holds (a hash may collide). This returns exactly
 pairs Splink's blocking rules produce, with one indexed lookup instead of a join.
 
 `TermCount` holds, per partnership, how many identities carry each value of the
-term-frequency columns, and (under the empty value) how many carry any value, so a
-term's frequency is the same share Splink computes over the whole index.
+term-frequency columns, and (under the empty value) how many carry any value. A
+term's frequency is that share, shrunk towards the model's average (u of the exact
+level) by `TF_PSEUDO_COUNT` imaginary records: in a new partnership with a dozen
+identities every surname would otherwise look common and every match weak, while
+over thousands of identities the share is what Splink computes. The batch re-match
+registers the same frequencies with Splink, so batch and online still agree.
 """
 
 from __future__ import annotations
@@ -20,10 +24,11 @@ from dataclasses import dataclass
 from django.db import connection
 
 from accord.people.index.features import Features
-from accord.people.index.model import BLOCKING_RULES, TF_COLUMNS
+from accord.people.index.model import BLOCKING_RULES, TF_COLUMNS, Model
 from accord.people.models import BlockKey, MatchFeatures, TermCount
 
 TOTAL = ""  # the TermCount value under which a column's non-missing count is kept
+TF_PSEUDO_COUNT = 1000
 
 
 def key_hash(partnership_id: uuid.UUID, key: tuple[str, ...]) -> int:
@@ -113,8 +118,13 @@ def candidates(
     return found
 
 
+def shrunk(count: int, total: int, u_exact: float) -> float:
+    """A term's frequency shrunk towards the model's average for small indexes."""
+    return (count + TF_PSEUDO_COUNT * u_exact) / (total + TF_PSEUDO_COUNT)
+
+
 def frequencies(
-    partnership_id: uuid.UUID, records: Iterable[Features]
+    partnership_id: uuid.UUID, records: Iterable[Features], model: Model
 ) -> dict[tuple[str, str], float]:
     """Term frequencies of the TF columns' values in these records."""
     wanted = {
@@ -137,6 +147,5 @@ def frequencies(
     for column, value in wanted:
         total = counts.get((column, TOTAL), 0)
         count = counts.get((column, value), 0)
-        if total > 0 and count > 0:
-            result[(column, value)] = count / total
+        result[(column, value)] = shrunk(count, total, model.u_exact(column))
     return result

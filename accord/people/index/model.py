@@ -403,6 +403,14 @@ class Model:
     settings: dict[str, Any]
     description: dict[str, Any]
 
+    def u_exact(self, column: str) -> float:
+        """u of the exact-match level whose term frequency adjusts on `column`."""
+        for trained in self.levels:
+            for level in trained:
+                if level.tf_column == column and level.log2_u_exact is not None:
+                    return float(2**level.log2_u_exact)
+        raise KeyError(column)
+
 
 def _level_weight(entry: Mapping[str, Any]) -> float:
     if entry.get("is_null_level"):

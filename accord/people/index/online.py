@@ -135,7 +135,7 @@ class Outcome:
 def _score_all(
     model: Model, features: Features, found: list[index.Candidate], partnership_id: uuid.UUID
 ) -> list[tuple[Score, index.Candidate]]:
-    tf = index.frequencies(partnership_id, [features, *(c.features for c in found)])
+    tf = index.frequencies(partnership_id, [features, *(c.features for c in found)], model)
     return [
         (score(model, features, c.features, lambda col, val: tf.get((col, val))), c) for c in found
     ]

@@ -1,0 +1,167 @@
+"""Matching on arrival: a link above the upper threshold, a review item between, a
+person of her own below; households are not chained; "different" is remembered."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from accord.people.index.candidates import TOTAL
+from accord.people.index.online import match_identity, pair
+from accord.people.models import (
+    Identity,
+    IndexSettings,
+    MatchFeatures,
+    Merge,
+    PairJudgement,
+    Person,
+    ReviewItem,
+    TermCount,
+)
+from accord.people.services import address_add, identity_create, identity_update
+
+pytestmark = pytest.mark.django_db
+
+HER = dict(
+    given_names="Morwenna",
+    family_name="Examplewright",
+    date_of_birth=date(1991, 6, 14),
+    gender="female",
+    phone="07700 900461",
+    nhs_number="9434765919",
+)
+
+
+def _thresholds(cast, *, link_at=0.999, review_at=0.5):
+    IndexSettings.objects.update_or_create(
+        partnership=cast.testshire, defaults={"link_at": link_at, "review_at": review_at}
+    )
+
+
+def test_the_same_woman_at_a_second_agency_joins_her_person_by_an_undoable_merge(cast):
+    police = identity_create(actor=cast.police_officer, **HER)
+    gp = identity_create(actor=cast.gp, **{**HER, "given_names": "Morwena"})
+    assert gp.person_id == police.person_id
+    merge = Merge.objects.get(survivor_id=police.person_id)
+    assert merge.automatic and merge.undone_at is None
+    assert Person.objects.get(pk=merge.merged_id).merged_into_id == police.person_id
+
+
+def test_a_mother_and_daughter_sharing_name_address_and_phone_are_not_linked(cast):
+    mother = identity_create(actor=cast.police_officer, **HER)
+    daughter = identity_create(
+        actor=cast.gp, **{**HER, "given_names": "Tamsin", "date_of_birth": date(2012, 2, 3)}
+    )
+    address_add(
+        actor=cast.police_officer, identity_id=mother.id, lines="3 Example Row", postcode="ZZ1 4XA"
+    )
+    address_add(actor=cast.gp, identity_id=daughter.id, lines="3 Example Row", postcode="ZZ1 4XA")
+    daughter.refresh_from_db()
+    assert daughter.person_id != mother.person_id
+
+
+def test_twins_are_not_linked_however_much_else_they_share(cast):
+    one = identity_create(actor=cast.police_officer, **{**HER, "nhs_number": ""})
+    other = identity_create(actor=cast.gp, **{**HER, "nhs_number": "", "given_names": "Demelza"})
+    assert one.person_id != other.person_id
+
+
+def test_between_the_thresholds_the_pair_goes_to_the_review_queue(cast):
+    _thresholds(cast, link_at=0.999999999999, review_at=0.5)
+    police = identity_create(actor=cast.police_officer, **HER)
+    gp = identity_create(actor=cast.gp, **{**HER, "phone": "", "nhs_number": ""})
+    assert gp.person_id != police.person_id
+    a, b = pair(police.id, gp.id)
+    item = ReviewItem.objects.get(identity_a_id=a, identity_b_id=b)
+    assert 0.5 <= item.match_probability < 0.999999999999
+    assert {c["comparison"] for c in item.contributions} >= {"family_name", "nhs_number"}
+    assert item.model_version == "person-v1"
+
+
+def test_below_the_lower_threshold_she_is_a_person_of_her_own(cast):
+    identity_create(actor=cast.police_officer, **HER)
+    other = identity_create(
+        actor=cast.gp,
+        given_names="Zebedee",
+        family_name="Examplewright",
+        date_of_birth=date(1950, 1, 1),
+        gender="male",
+    )
+    assert not ReviewItem.objects.exists()
+    assert Identity.objects.filter(person_id=other.person_id).count() == 1
+
+
+def test_different_people_are_never_linked_again_even_when_a_change_makes_them_alike(cast):
+    _thresholds(cast, link_at=0.999999999999)
+    police = identity_create(actor=cast.police_officer, **HER)
+    gp = identity_create(actor=cast.gp, **{**HER, "phone": "", "nhs_number": ""})
+    a, b = pair(police.id, gp.id)
+    PairJudgement.objects.create(
+        partnership=cast.testshire, identity_a_id=a, identity_b_id=b, verdict="different"
+    )
+    ReviewItem.objects.filter(identity_a_id=a).update(status="different")
+    _thresholds(cast, link_at=0.999)
+    gp = identity_update(actor=cast.gp, identity_id=gp.id, phone=HER["phone"])
+    assert gp.person_id != police.person_id
+    assert ReviewItem.objects.get(identity_a_id=a, identity_b_id=b).status == "different"
+
+
+def test_a_change_to_an_identity_is_matched_again(cast):
+    _thresholds(cast, link_at=0.999, review_at=0.998)
+    police = identity_create(actor=cast.police_officer, **HER)
+    gp = identity_create(actor=cast.gp, given_names="M", family_name="Examplewright")
+    assert gp.person_id != police.person_id
+    gp = identity_update(
+        actor=cast.gp,
+        identity_id=gp.id,
+        given_names="Morwenna",
+        date_of_birth=HER["date_of_birth"],
+        phone=HER["phone"],
+        nhs_number=HER["nhs_number"],
+    )
+    assert gp.person_id == police.person_id
+
+
+def test_a_confidential_address_never_reaches_the_matcher(cast):
+    identity = identity_create(actor=cast.idva, **HER)
+    address_add(
+        actor=cast.idva,
+        identity_id=identity.id,
+        lines="Refuge, 1 Hidden Lane",
+        postcode="ZZ9 9ZZ",
+        confidential=True,
+    )
+    values = MatchFeatures.objects.get(identity=identity).values
+    assert values["postcode"] is None and values["premise"] is None
+    assert not TermCount.objects.filter(column="postcode", value="ZZ99ZZ").exists()
+
+
+def test_term_counts_follow_changes(cast):
+    one = identity_create(actor=cast.police_officer, **HER)
+    identity_create(actor=cast.housing_officer, given_names="Ada", family_name="Otherby")
+    counts = dict(TermCount.objects.filter(column="family").values_list("value", "count"))
+    assert counts == {TOTAL: 2, "examplewright": 1, "otherby": 1}
+    identity_update(actor=cast.police_officer, identity_id=one.id, family_name="Otherby")
+    counts = dict(TermCount.objects.filter(column="family").values_list("value", "count"))
+    assert counts == {TOTAL: 2, "examplewright": 0, "otherby": 2}
+
+
+def test_bad_input_is_accepted_flagged_and_matched_without_crashing(cast):
+    identity = identity_create(
+        actor=cast.gp,
+        given_names="",
+        family_name="",
+        nhs_number="9434765918",
+        phone="12",
+        email="not-an-email",
+    )
+    stored = MatchFeatures.objects.get(identity=identity)
+    assert stored.has_problems
+    assert set(stored.problems) >= {
+        "no_name",
+        "nhs_number_check_digit",
+        "phone_malformed",
+        "email_malformed",
+    }
+    assert match_identity(identity, actor=cast.gp).action == "new"
