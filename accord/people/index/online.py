@@ -171,8 +171,6 @@ def _households_agree(model: Model, person_a: uuid.UUID, person_b: uuid.UUID) ->
 
 def match_identity(identity: Identity, *, actor: Any, model: Model | None = None) -> Outcome:
     """Match a new or changed identity against the index and act on the result."""
-    from accord.people.index.merge import persons_merge
-
     model = model or load_model()
     features, _ = refresh(identity)
     found = [
@@ -180,73 +178,112 @@ def match_identity(identity: Identity, *, actor: Any, model: Model | None = None
         for c in index.candidates(identity.partnership_id, features, exclude=identity.id)
         if c.person_id != identity.person_id
     ]
+    outcome = Outcome("new", identity.person_id)
     if not found:
-        return Outcome("new", identity.person_id)
+        return outcome
     limits = thresholds(identity.partnership_id)
     best_by_person: dict[uuid.UUID, tuple[Score, index.Candidate]] = {}
     for result, candidate in _score_all(model, features, found, identity.partnership_id):
-        if result.match_probability < limits.review_at:
-            continue
         held = best_by_person.get(candidate.person_id)
         if held is None or result.match_weight > held[0].match_weight:
             best_by_person[candidate.person_id] = (result, candidate)
-    if not best_by_person:
-        return Outcome("new", identity.person_id)
     ranked = sorted(best_by_person.values(), key=lambda item: -item[0].match_weight)
-    mine = set(Identity.objects.filter(person_id=identity.person_id).values_list("id", flat=True))
-    outcome = Outcome("new", identity.person_id, best=ranked[0][0])
+    outcome.best = ranked[0][0]
     for result, candidate in ranked[:REVIEW_PERSONS_AT_MOST]:
-        theirs = set(
-            Identity.objects.filter(person_id=candidate.person_id).values_list("id", flat=True)
+        action = decide_pair(
+            identity.id,
+            candidate.identity_id,
+            result,
+            model=model,
+            limits=limits,
+            actor=actor,
+            may_link=outcome.action != "linked",
         )
-        if _judged_different(mine, theirs):
-            continue
-        if (
-            outcome.action == "new"
-            and result.match_probability >= limits.link_at
-            and birth_name_level(result) in LINKABLE_BIRTH_NAME_LEVELS
-            and _households_agree(model, identity.person_id, candidate.person_id)
-        ):
-            persons_merge(
-                actor=actor,
-                survivor_id=candidate.person_id,
-                merged_id=identity.person_id,
-                reason=(
-                    f"Matched automatically (model {model.version}, "
-                    f"probability {result.match_probability:.6f})."
-                ),
-                automatic=True,
+        if action == "linked":
+            outcome.action = "linked"
+            outcome.person_id = Identity.objects.get(pk=identity.id).person_id
+        elif action == "review" and outcome.action == "new":
+            outcome.action = "review"
+    if outcome.action != "new":
+        outcome.reviews = list(
+            ReviewItem.objects.filter(
+                Q(identity_a=identity.id) | Q(identity_b=identity.id), status=ReviewStatus.OPEN
             )
-            outcome.action, outcome.person_id = "linked", candidate.person_id
-            mine |= theirs
-            continue
-        item = _review(identity, candidate, result, model)
-        if item is not None:
-            outcome.reviews.append(item)
-            if outcome.action == "new":
-                outcome.action = "review"
+        )
     return outcome
 
 
+def decide_pair(
+    arriving: uuid.UUID,
+    other: uuid.UUID,
+    result: Score,
+    *,
+    model: Model,
+    limits: IndexSettings,
+    actor: Any,
+    may_link: bool = True,
+) -> str:
+    """Act on one scored pair: "linked", "review", "judged" (a person already decided
+    this pair), "same" (already one person), "different" (judged different people
+    across the two persons) or "below" (under the review threshold).
+
+    A link merges the arriving identity's person into the other's, automatically
+    and undoably, only under the safeguards in this module's docstring.
+    """
+    from accord.people.index.merge import persons_merge
+
+    if result.match_probability < limits.review_at:
+        return "below"
+    people = dict(Identity.objects.filter(id__in=[arriving, other]).values_list("id", "person_id"))
+    mine, theirs = people[arriving], people[other]
+    if mine == theirs:
+        return "same"
+    my_ids = set(Identity.objects.filter(person_id=mine).values_list("id", flat=True))
+    their_ids = set(Identity.objects.filter(person_id=theirs).values_list("id", flat=True))
+    if _judged_different(my_ids, their_ids):
+        return "different"
+    if (
+        may_link
+        and result.match_probability >= limits.link_at
+        and birth_name_level(result) in LINKABLE_BIRTH_NAME_LEVELS
+        and _households_agree(model, mine, theirs)
+    ):
+        persons_merge(
+            actor=actor,
+            survivor_id=theirs,
+            merged_id=mine,
+            reason=(
+                f"Matched automatically (model {model.version}, "
+                f"probability {result.match_probability:.6f})."
+            ),
+            automatic=True,
+        )
+        return "linked"
+    item = _review(arriving, other, result, model, partnership_id=limits.partnership_id)
+    return "review" if item is not None else "judged"
+
+
 def _review(
-    identity: Identity, candidate: index.Candidate, result: Score, model: Model
+    one: uuid.UUID, other: uuid.UUID, result: Score, model: Model, *, partnership_id: uuid.UUID
 ) -> ReviewItem | None:
     """Put the pair in the review queue, unless it is already there or judged."""
-    a, b = pair(identity.id, candidate.identity_id)
+    a, b = pair(one, other)
     if PairJudgement.objects.filter(identity_a=a, identity_b=b).exists():
         return None
     item, created = ReviewItem.objects.get_or_create(
         identity_a_id=a,
         identity_b_id=b,
         defaults=dict(
-            partnership_id=identity.partnership_id,
+            partnership_id=partnership_id,
             match_probability=result.match_probability,
             match_weight=result.match_weight,
             contributions=[c.as_dict() for c in result.contributions],
             model_version=model.version,
         ),
     )
-    if not created and item.status in (ReviewStatus.OPEN, ReviewStatus.NOT_SURE):
+    if not created and item.status not in (ReviewStatus.OPEN, ReviewStatus.NOT_SURE):
+        return None
+    if not created:
         item.match_probability, item.match_weight = result.match_probability, result.match_weight
         item.contributions = [c.as_dict() for c in result.contributions]
         item.model_version = model.version

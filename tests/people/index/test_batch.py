@@ -1,0 +1,97 @@
+"""The batch re-match of a whole index, run as a background task with progress."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from accord.people.index.batch import match_run_start
+from accord.people.index.online import pair
+from accord.people.models import (
+    BlockKey,
+    IndexSettings,
+    MatchFeatures,
+    MatchRun,
+    PairJudgement,
+    ReviewItem,
+    TermCount,
+)
+from accord.people.services import identity_create
+
+pytestmark = pytest.mark.django_db
+
+HER = dict(
+    given_names="Morwenna",
+    family_name="Examplewright",
+    date_of_birth=date(1991, 6, 14),
+    gender="female",
+    phone="07700 900461",
+    nhs_number="9434765919",
+)
+
+
+def _set(cast, link_at):
+    IndexSettings.objects.update_or_create(
+        partnership=cast.testshire, defaults={"link_at": link_at, "review_at": 0.5}
+    )
+
+
+def _two_unlinked(cast):
+    """Two identities of one woman that the online matcher only queued for review
+    (the partnership's upper threshold was higher then)."""
+    _set(cast, 0.999999999999)
+    police = identity_create(actor=cast.police_officer, **HER)
+    gp = identity_create(actor=cast.gp, **{**HER, "phone": ""})
+    assert police.person_id != gp.person_id
+    _set(cast, 0.999)
+    return police, gp
+
+
+def _start(actor, capture):
+    with capture(execute=True):  # the task is queued on commit; the test backend runs it
+        run = match_run_start(actor=actor)
+    run.refresh_from_db()
+    return run
+
+
+def test_a_batch_rematch_links_what_the_thresholds_now_allow_and_records_progress(
+    cast, django_capture_on_commit_callbacks
+):
+    police, gp = _two_unlinked(cast)
+    identity_create(actor=cast.housing_officer, given_names="Ada", family_name="Otherby")
+    keys_before = BlockKey.objects.count()
+    counts_before = sorted(TermCount.objects.values_list("column", "value", "count"))
+    run = _start(cast.partnership_admin, django_capture_on_commit_callbacks)
+    assert run.status == "done", run.error
+    assert (run.total, run.done) == (3, 3)
+    assert run.pairs_scored >= 1 and run.links == 1
+    police.refresh_from_db()
+    gp.refresh_from_db()
+    assert police.person_id == gp.person_id
+    # The rebuilt candidate index and term counts are what online matching had kept.
+    assert BlockKey.objects.count() == keys_before
+    assert sorted(TermCount.objects.values_list("column", "value", "count")) == counts_before
+    assert MatchFeatures.objects.count() == 3
+
+
+def test_the_batch_never_links_a_pair_judged_different(cast, django_capture_on_commit_callbacks):
+    police, gp = _two_unlinked(cast)
+    a, b = pair(police.id, gp.id)
+    PairJudgement.objects.create(
+        partnership=cast.testshire, identity_a_id=a, identity_b_id=b, verdict="different"
+    )
+    run = _start(cast.partnership_admin, django_capture_on_commit_callbacks)
+    assert run.status == "done" and run.links == 0
+    gp.refresh_from_db()
+    assert gp.person_id != police.person_id
+    assert ReviewItem.objects.filter(identity_a_id=a, identity_b_id=b).count() == 1
+
+
+def test_only_the_partnerships_index_managers_start_a_rematch(cast):
+    from accord.core.errors import NotAllowed
+
+    for user in (cast.police_officer, cast.police_spoc, cast.idva):
+        with pytest.raises(NotAllowed):
+            match_run_start(actor=user)
+    assert not MatchRun.objects.exists()
