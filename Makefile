@@ -62,10 +62,12 @@ base-packages:
 	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
 	fi
 
-# What the tests need besides: PostgreSQL's server and Chromium for the browser tests.
+# What the tests need besides: PostgreSQL's server, Chromium for the browser tests and
+# a Java runtime for the person index's Spark backend test.
 system-packages:
 	@missing=""; \
 	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
+	command -v java >/dev/null 2>&1 || missing="$$missing default-jre-headless"; \
 	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
 	fc-list 2>/dev/null | grep -qi liberation || missing="$$missing fonts-liberation"; \
 	if [ -n "$$missing" ]; then \
