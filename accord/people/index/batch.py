@@ -8,9 +8,9 @@ background with the stored model, recording progress on a `MatchRun`.
 
 Clustering is Accord's own, because connected components over pairwise links is
 where a household chains into one person: pairs are taken strongest first, and two
-clusters join only when the pair's given name and date of birth agree (a linkable
-level) and no member of one disagrees with a member of the other on them, nor has
-been judged a different person. The same safeguards decide online links.
+clusters join only under the safeguards (`safeguards.py`): the pair is linkable and
+no member of one conflicts with a member of the other, nor has been judged a
+different person. The same safeguards decide online links.
 """
 
 from __future__ import annotations
@@ -21,23 +21,15 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from accord.people.index.features import FEATURE_COLUMNS, Features, derive
-from accord.people.index.model import COMPARISONS, Model, model_from_settings, train
+from accord.people.index.model import Model, model_from_settings, train
+from accord.people.index.safeguards import conflicting, linkable
 
 if TYPE_CHECKING:
     from accord.people.models import MatchRun
 
 log = logging.getLogger(__name__)
 
-BIRTH_NAME = [c.name for c in COMPARISONS].index("given_name_and_birth")
-LINKABLE = frozenset({1, 2, 3, 4})
-CONFLICTING = frozenset({6, 7, 8, 9})
 BENCH_SECRET = b"accord-batch-records"
-
-
-def birth_name_position(left: Features, right: Features) -> int:
-    """The given-name-and-birth level a pair falls in (its position in the list)."""
-    levels = COMPARISONS[BIRTH_NAME].levels
-    return next(i for i, level in enumerate(levels) if level.test(left, right))
 
 
 class Clusters:
@@ -74,7 +66,7 @@ class Clusters:
         for x in side_a:
             fx = self.features[x]
             for y in side_b:
-                if birth_name_position(fx, self.features[y]) in CONFLICTING or self.different(x, y):
+                if conflicting(fx, self.features[y]) or self.different(x, y):
                     return False
         if len(side_a) < len(side_b):
             ra, rb, side_a, side_b = rb, ra, side_b, side_a
@@ -126,7 +118,7 @@ def cluster_predictions(
     ):
         if probability < link_at:
             break
-        if birth_name_position(features[left], features[right]) in LINKABLE:
+        if linkable(features[left], features[right]):
             clusters.try_join(left, right)
     return clusters
 

@@ -6,11 +6,11 @@ the candidates the blocking rules pair it with, scores each with the trained mod
 (`scorer.score`, equal to Splink's prediction), and then decides:
 
 - at or above the partnership's `link_at`, it joins the best-scoring person, by an
-  automatic merge that can be undone, but only when the safeguards hold: the pair
-  agrees on given name and date of birth (same, nickname or typo, date swapped or
-  missing), no identity of either person disagrees with one of the other on them
-  (a mother and her daughter, twins), and no one has judged any pair across the two
-  persons "different people";
+  automatic merge that can be undone, but only when the safeguards hold
+  (`safeguards.py`): the pair is linkable (given name and date of birth agree, or an
+  NHS number or police identifier does), no identity of either person conflicts
+  with one of the other (a mother and her daughter, twins), and no one has judged
+  any pair across the two persons "different people";
 - between `review_at` and `link_at`, or above `link_at` where a safeguard stops the
   link, the best pair with each such person goes to the review queue;
 - below `review_at`, nothing: the identity stays a person of its own.
@@ -32,7 +32,8 @@ from django.utils import timezone
 
 from accord.people.index import candidates as index
 from accord.people.index.features import Features, derive
-from accord.people.index.model import COMPARISONS, Model, load_model
+from accord.people.index.model import Model, load_model
+from accord.people.index.safeguards import conflicting, linkable
 from accord.people.index.scorer import Score, score
 from accord.people.models import (
     Address,
@@ -44,12 +45,7 @@ from accord.people.models import (
     ReviewStatus,
 )
 
-# given_name_and_birth levels (positions in model.COMPARISONS[1].levels) on which an
-# automatic link may rest, and those that mark two different people in a household.
-LINKABLE_BIRTH_NAME_LEVELS = frozenset({1, 2, 3, 4})
-CONFLICTING_BIRTH_NAME_LEVELS = frozenset({6, 7, 8, 9})
 REVIEW_PERSONS_AT_MOST = 5
-BIRTH_NAME = [c.name for c in COMPARISONS].index("given_name_and_birth")
 
 
 def index_secret() -> bytes:
@@ -119,11 +115,6 @@ def pair(a: uuid.UUID, b: uuid.UUID) -> tuple[uuid.UUID, uuid.UUID]:
     return (a, b) if str(a) < str(b) else (b, a)
 
 
-def birth_name_level(result: Score) -> int:
-    """The position of the pair's level in the given-name-and-birth comparison."""
-    return result.positions[BIRTH_NAME]
-
-
 @dataclass
 class Outcome:
     action: str  # "linked", "review" or "new"
@@ -163,8 +154,7 @@ def _households_agree(model: Model, person_a: uuid.UUID, person_b: uuid.UUID) ->
     side_b = [values[i] for i, p in owner.items() if p == person_b and i in values]
     for left in side_a:
         for right in side_b:
-            result = score(model, left, right, lambda col, val: None)
-            if birth_name_level(result) in CONFLICTING_BIRTH_NAME_LEVELS:
+            if conflicting(left, right):
                 return False
     return True
 
@@ -235,6 +225,11 @@ def decide_pair(
     if result.match_probability < limits.review_at:
         return "below"
     people = dict(Identity.objects.filter(id__in=[arriving, other]).values_list("id", "person_id"))
+    features_of = dict(
+        MatchFeatures.objects.filter(identity_id__in=[arriving, other]).values_list(
+            "identity_id", "values"
+        )
+    )
     mine, theirs = people[arriving], people[other]
     if mine == theirs:
         return "same"
@@ -245,7 +240,7 @@ def decide_pair(
     if (
         may_link
         and result.match_probability >= limits.link_at
-        and birth_name_level(result) in LINKABLE_BIRTH_NAME_LEVELS
+        and linkable(features_of[arriving], features_of[other])
         and _households_agree(model, mine, theirs)
     ):
         persons_merge(
