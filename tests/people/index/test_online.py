@@ -166,3 +166,10 @@ def test_bad_input_is_accepted_flagged_and_matched_without_crashing(cast):
         "email_malformed",
     }
     assert match_identity(identity, actor=cast.gp).action == "new"
+
+
+def test_a_shared_nhs_number_links_despite_a_different_given_name(cast):
+    """An NHS number is personal: twins and a parent and child never share one."""
+    police = identity_create(actor=cast.police_officer, **HER)
+    gp = identity_create(actor=cast.gp, **{**HER, "given_names": "Wenna"})
+    assert gp.person_id == police.person_id
