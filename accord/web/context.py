@@ -22,12 +22,18 @@ def accord(request: HttpRequest) -> dict[str, Any]:
             nav.append(("web:people-search", "Find a person"))
         if user.may(Action.MARAC_MEETING_VIEW):  # type: ignore[union-attr]
             nav.append(("web:marac-meeting-list", "MARAC meetings"))
+        if user.may(Action.PERSON_INDEX_REVIEW):  # type: ignore[union-attr]
+            nav.append(("web:index-queue", "Person index"))
+        if user.may(Action.DATA_QUALITY_VIEW):  # type: ignore[union-attr]
+            nav.append(("web:data-quality", "Data quality"))
         if user.may(Action.USER_VIEW):  # type: ignore[union-attr]
             nav.append(("web:user-list", "Users"))
         if user.may(Action.API_KEY_MANAGE):  # type: ignore[union-attr]
             nav.append(("web:api-key-list", "API keys"))
         if user.may(Action.SHARING_SETTINGS_MANAGE):  # type: ignore[union-attr]
             nav.append(("web:sharing-settings", "Sharing settings"))
+        if user.may(Action.PERSON_INDEX_MANAGE):  # type: ignore[union-attr]
+            nav.append(("web:index-settings", "Person index settings"))
     return {
         "demo_mode": settings.DEMO_MODE,
         "fully_signed_in": verified,

@@ -29,6 +29,7 @@ from accord.partnership.selectors import agency_get_for
 from accord.partnership.vocabulary import Sector
 from accord.people import selectors as people
 from accord.people import services as people_services
+from accord.people.index import review as index_review
 from accord.people.models import Person
 from accord.sharing import selectors as sharing
 from accord.sharing import services as sharing_services
@@ -181,6 +182,12 @@ def person(request: HttpRequest, person_id: Any) -> HttpResponse:
         "decisions": sharing.decisions_for(actor=actor, person=subject),
         "requests_sent": sharing.requests_sent_for(actor=actor, person=subject),
         "marac_cases": marac.cases_for_person(actor=actor, person=subject),
+        # The person index's merges into her, for its reviewers to undo (web/index/).
+        "merges": (
+            index_review.merges_for(actor=actor, person=subject)
+            if actor.may(Action.PERSON_INDEX_REVIEW)
+            else []
+        ),
         "may": {
             "record": actor.may(Action.PERSON_RECORD),
             "consent": actor.may(Action.CONSENT_RECORD),
@@ -188,6 +195,7 @@ def person(request: HttpRequest, person_id: Any) -> HttpResponse:
             "ask": actor.may(Action.INFORMATION_REQUEST_SEND),
             "audit": actor.may(Action.PERSON_AUDIT_VIEW),
             "refer": actor.may(Action.MARAC_REFER),
+            "review": actor.may(Action.PERSON_INDEX_REVIEW),
         },
         "now": timezone.now(),
     }

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from accord.web import dpo_views, marac_views, settings_views, signin, views
+from accord.web import dpo_views, index_views, marac_views, settings_views, signin, views
 from accord.web import people_views as people
 
 app_name = "web"
@@ -69,6 +69,22 @@ urlpatterns = [
     ),
     path("marac/cases/<uuid:case_id>/remove/", marac_views.case_remove, name="marac-case-remove"),
     path("people/<uuid:person_id>/marac/refer/", marac_views.person_refer, name="marac-refer"),
+    path("index/", index_views.review_queue, name="index-queue"),
+    path("index/reviews/<uuid:item_id>/", index_views.review_item, name="index-review"),
+    path(
+        "index/reviews/<uuid:item_id>/decide/",
+        index_views.review_decide,
+        name="index-review-decide",
+    ),
+    path(
+        "people/<uuid:person_id>/merges/<uuid:merge_id>/undo/",
+        index_views.merge_undo,
+        name="merge-undo",
+    ),
+    path("index/data-quality/", index_views.data_quality, name="data-quality"),
+    path("index/settings/", index_views.index_settings, name="index-settings"),
+    path("index/settings/rematch/", index_views.index_rematch, name="index-rematch"),
+    path("index/settings/runs/<uuid:run_id>/", index_views.index_run, name="index-run"),
     path("sharing-settings/", settings_views.sharing_settings, name="sharing-settings"),
     path(
         "sharing-settings/bases/new/",

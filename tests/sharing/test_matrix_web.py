@@ -23,7 +23,8 @@ from django.utils import timezone
 from accord.cases.models import AgencyRecord, RecordVersion
 from accord.marac.models import Case, Meeting
 from accord.marac.services import meeting_create
-from accord.people.models import Address, Identity
+from accord.people.index.merge import persons_merge
+from accord.people.models import Address, Identity, Merge, PairJudgement, ReviewItem
 from accord.sharing.models import (
     AccessGrant,
     Consent,
@@ -34,6 +35,7 @@ from accord.sharing.models import (
 )
 from accord.sharing.services import decision_create, information_request_send
 from tests.conftest import audit_rows
+from tests.sharing.world import build_review_pair
 
 # Route names (as in tests/test_doors.py) this module calls as the whole cast.
 COVERED: set[str] = {
@@ -54,6 +56,12 @@ COVERED: set[str] = {
     "web:decision-revoke",
     "web:request",
     "web:marac-refer",
+    # The person index (INDEX_READS, and WRITES for decisions and undoing merges).
+    "web:index-queue",
+    "web:index-review",
+    "web:index-review-decide",
+    "web:merge-undo",
+    "web:data-quality",
 }
 
 CAST = [
@@ -305,13 +313,15 @@ def _objects(cast: Any, world: Any) -> dict[str, Any]:
 
 
 def test_the_read_table_covers_the_whole_cast():
-    for route, expected in READS.items():
+    for route, expected in (READS | INDEX_READS).items():
         assert set(expected) == set(CAST), route
-    assert {route.split(" ")[0] for route in READS} | {
+    assert {route.split(" ")[0] for route in READS | INDEX_READS} | {
         "web:person-new",
         "web:decision-approve",
         "web:decision-refuse",
         "web:decision-revoke",
+        "web:index-review-decide",
+        "web:merge-undo",
     } == COVERED
 
 
@@ -340,6 +350,94 @@ def test_each_page_shows_each_member_of_the_cast_exactly_what_the_policy_allows(
         assert [(e.action, e.person_id) for e in refused] == [("deny", None)]
 
 
+# --- The person index ----------------------------------------------------------------
+#
+# The pair in the review queue (tests/sharing/world.py, `build_review_pair`): police's
+# identity of her, and the DA service's record of "Rowena Fictitious", a person of her
+# own with a confidential address. Reviewers are the police SPOC and the MARAC
+# coordinator (DA service); each sees the other side only as the policy allows, and the
+# audit rows are about either person.
+
+INDEX_MARKERS = {
+    "Rowan": "Rowan Fictitious",
+    "Rowena": "Rowena Fictitious",
+    "her dob": "1 January 1990",
+    "dup dob": "7 March 1991",
+    "home": "1 Example Street",
+    "quiet": "Quiet Court",
+    "withheld": "Address withheld",
+    "da held": "Held by Testshire DA Service; details not shared with you.",
+    "police held": "Held by Testshire Police; details not shared with you.",
+    "weights": "Starting point",
+    "nhs problem": "The NHS number fails its check digit.",
+    "phone problem": "The phone number is not a UK number of 10 or 11 digits.",
+}
+
+ONLY_REVIEWERS = {who: REFUSED for who in CAST}
+INDEX_READS: dict[str, dict[str, Seen]] = {
+    # Names where the policy allows; another agency's identity named is an audited read.
+    "web:index-queue": {
+        **ONLY_REVIEWERS,
+        "police_spoc": seen(200, "Rowan"),
+        "marac_coordinator": seen(
+            200, "Rowan, Rowena", ("read", "identity", "police identity", "consent")
+        ),
+    },
+    "web:index-review": {
+        **ONLY_REVIEWERS,
+        "police_spoc": seen(
+            200,
+            "Rowan, her dob, home, da held, weights, nhs problem",
+            ("deny", "agency", "da_service", ""),
+        ),
+        "marac_coordinator": seen(
+            200,
+            "Rowan, her dob, home, Rowena, dup dob, withheld, weights, nhs problem, phone problem",
+            ("read", "identity", "police identity", "consent"),
+            ("read", "address", "home", "consent"),
+            ("deny", "address", "quiet", ""),
+        ),
+    },
+    # The agency's own identities with problems: SPOCs and agency admins.
+    "web:data-quality": {
+        **ONLY_REVIEWERS,
+        "police_spoc": seen(200, "Rowan, nhs problem"),
+        "police_admin": seen(200, "Rowan, nhs problem"),
+    },
+}
+
+
+def _index_markers(page: str) -> set[str]:
+    text = " ".join(html.unescape(page).split())
+    return {name for name, marker in INDEX_MARKERS.items() if marker in text}
+
+
+@pytest.mark.parametrize("route", sorted(INDEX_READS))
+@pytest.mark.parametrize("who", CAST)
+def test_each_index_page_shows_each_member_of_the_cast_exactly_what_the_policy_allows(
+    cast, world, client_for, route, who
+):
+    actor = getattr(cast, who)
+    expected = INDEX_READS[route][who]
+    pair = build_review_pair(cast, world)
+    url = reverse(route, args=[pair.item.id] if route == "web:index-review" else [])
+    people = (world.person_id, pair.dup_person_id)
+    before = len(audit_rows(actor_id=actor.id))
+    response = client_for(actor).get(url)
+    assert response.status_code == expected.status
+    assert _index_markers(response.content.decode()) == expected.markers
+    names = {value: name for name, value in _objects(cast, world).items()}
+    names[pair.quiet.id] = "quiet"
+    written = audit_rows(actor_id=actor.id)[before:]
+    assert Counter(
+        (e.action, e.object_type, names.get(e.object_id, str(e.object_id)), e.basis)
+        for e in written
+        if e.person_id in people
+    ) == Counter(expected.audit)
+    if expected.status == 403:
+        assert [(e.action, e.person_id) for e in written] == [("deny", None)]
+
+
 # --- Writes -------------------------------------------------------------------------
 
 
@@ -357,6 +455,9 @@ def _state() -> tuple[Any, ...]:
         sorted(InformationRequest.objects.values_list("status", flat=True)),
         AccessGrant.objects.filter(ended_at__isnull=True).count(),
         Case.objects.filter(removed_at__isnull=True).count(),
+        sorted(ReviewItem.objects.values_list("status", flat=True)),
+        PairJudgement.objects.count(),
+        Merge.objects.filter(undone_at__isnull=True).count(),
     )
 
 
@@ -407,6 +508,21 @@ def _police_only(ok: int = 302) -> dict[str, int]:
 
 def _spoc_only() -> dict[str, int]:
     return {who: 403 for who in CAST} | {"police_spoc": 302}
+
+
+def _reviewers_only() -> dict[str, int]:
+    return {who: 403 for who in CAST} | {"police_spoc": 302, "marac_coordinator": 302}
+
+
+def _merged(cast: Any, world: Any) -> Any:
+    """The review pair's two persons, merged into hers (as a reviewer would)."""
+    pair = build_review_pair(cast, world)
+    return persons_merge(
+        actor=cast.police_spoc,
+        survivor_id=world.person_id,
+        merged_id=pair.dup_person_id,
+        reason="The same phone number.",
+    )
 
 
 WRITES: dict[str, Write] = {
@@ -512,11 +628,27 @@ WRITES: dict[str, Write] = {
         lambda cast, world: {"reason": "Nothing relevant."},
         _spoc_only(),
     ),
+    "web:index-review-decide": Write(
+        lambda cast, world: reverse(
+            "web:index-review-decide", args=[build_review_pair(cast, world).item.id]
+        ),
+        lambda cast, world: {"verdict": "different", "reason": "Different dates of birth."},
+        _reviewers_only(),
+    ),
+    "web:merge-undo": Write(
+        lambda cast, world: reverse(
+            "web:merge-undo", args=[world.person_id, _merged(cast, world).id]
+        ),
+        lambda cast, world: {"reason": "Two different people."},
+        _reviewers_only(),
+    ),
 }
 
 
 def test_the_write_table_covers_every_route_and_the_whole_cast():
-    reads_only = {"web:person", "web:record", "web:decision", "web:people-search"}
+    reads_only = {"web:person", "web:record", "web:decision", "web:people-search"} | set(
+        INDEX_READS
+    )
     assert set(WRITES) | reads_only == COVERED
     for route, write in WRITES.items():
         assert set(write.status) == set(CAST), route

@@ -160,3 +160,82 @@ def build_world(cast: SimpleNamespace) -> SimpleNamespace:
         decision=decision,
         basis=basis,
     )
+
+
+# --- The person index's review queue ------------------------------------------------------
+
+# What each comparison of the model added, as the matcher stores it with a review item.
+# The starting weight is match_weight minus their sum (here -6.1).
+REVIEW_CONTRIBUTIONS = [
+    {"comparison": "family_name", "title": "Family name", "level": 5, "label": "Exact match",
+     "weight": 9.6},
+    {"comparison": "given_name_and_birth", "title": "Given name and date of birth", "level": 2,
+     "label": "Same or similar given name, different date of birth", "weight": -2.1},
+    {"comparison": "postcode", "title": "Postcode", "level": -1, "label": "Missing on one side",
+     "weight": 0.0},
+    {"comparison": "phone", "title": "Phone", "level": -1, "label": "Missing on one side",
+     "weight": 0.0},
+    {"comparison": "nhs_number", "title": "NHS number", "level": -1,
+     "label": "Missing on one side", "weight": 0.0},
+]  # fmt: skip
+
+
+def build_review_pair(cast: SimpleNamespace, world: SimpleNamespace) -> SimpleNamespace:
+    """A second record of someone like her, held by the DA service as a person of its own
+    (Rowena Fictitious, with a confidential address named for no one but the IDVA who
+    recorded it), in the review queue with Testshire Police's identity of her; and
+    data-quality problems on both.
+
+    | reviewer                 | police side            | DA service side           |
+    | ------------------------ | ---------------------- | ------------------------- |
+    | police_spoc              | own: details, home     | "held by", audited flag   |
+    | marac_coordinator (DA)   | consent: details, home | own: details, withheld    |
+    """
+    from accord.people.index.online import pair
+    from accord.people.models import MatchFeatures, ReviewItem
+
+    cached = getattr(world, "review", None)
+    if cached is not None:
+        return cached
+    dup = identity_create(
+        actor=cast.idva,
+        given_names="Rowena",
+        family_name="Fictitious",
+        date_of_birth=date(1991, 3, 7),
+        phone="0123",
+    )
+    quiet = address_add(
+        actor=cast.idva,
+        identity_id=dup.id,
+        lines="Flat 2, 4 Quiet Court\nTesttown",
+        postcode="TE8 8QC",
+        confidential=True,
+    )
+    dup.refresh_from_db()
+    police = world.identities.police
+    first, second = pair(police.id, dup.id)
+    # The matcher may have queued the pair already (or others with her): this one, exactly.
+    ReviewItem.objects.filter(identity_a=dup).delete()
+    ReviewItem.objects.filter(identity_b=dup).delete()
+    item = ReviewItem.objects.create(
+        partnership=cast.testshire,
+        identity_a_id=first,
+        identity_b_id=second,
+        match_probability=0.7252,
+        match_weight=1.4,
+        contributions=REVIEW_CONTRIBUTIONS,
+        model_version="test",
+    )
+    type(police).objects.filter(pk=police.pk).update(nhs_number="1234567890")
+    for identity, problems in ((police, ["nhs_number_check_digit"]), (dup, ["phone_malformed"])):
+        MatchFeatures.objects.update_or_create(
+            identity=identity,
+            defaults={
+                "partnership": cast.testshire,
+                "values": {},
+                "problems": problems,
+                "has_problems": True,
+            },
+        )
+    world.review = SimpleNamespace(item=item, dup=dup, dup_person_id=dup.person_id, quiet=quiet)
+    return world.review
