@@ -248,8 +248,8 @@ def _rematch(run: MatchRun) -> None:
         ids = list(identities.values_list("id", flat=True))
         for start in range(0, len(ids), CHUNK):
             chunk = list(Identity.objects.filter(id__in=ids[start : start + CHUNK]))
-            stored = []
-            keys = []
+            stored: list[MatchFeatures] = []
+            keys: list[BlockKey] = []
             for identity in chunk:
                 features, problems = derive(raw_from_identity(identity), premise_secret=secret)
                 stored.append(
@@ -295,7 +295,7 @@ def _rematch(run: MatchRun) -> None:
     links = reviews = 0
     for left, right in zip(ordered["unique_id_l"], ordered["unique_id_r"], strict=True):
         tf = index.frequencies(partnership_id, [by_id[left], by_id[right]], model)
-        result = score(model, by_id[left], by_id[right], lambda c, v, tf=tf: tf.get((c, v)))
+        result = score(model, by_id[left], by_id[right], _lookup(tf))
         with transaction.atomic():
             action = decide_pair(
                 uuid.UUID(left),
@@ -308,6 +308,10 @@ def _rematch(run: MatchRun) -> None:
         links += action == "linked"
         reviews += action == "review"
     _progress(run, links=links, reviews=reviews)
+
+
+def _lookup(tf: dict[tuple[str, str], float]) -> Callable[[str, str], float | None]:
+    return lambda column, value: tf.get((column, value))
 
 
 def _predict_with_counts(

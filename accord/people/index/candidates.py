@@ -20,6 +20,7 @@ import hashlib
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from django.db import connection
 
@@ -73,9 +74,9 @@ def count_add(partnership_id: uuid.UUID, changes: dict[tuple[str, str], int]) ->
         return
     table = TermCount._meta.db_table
     values = ", ".join(["(%s, %s, %s, %s)"] * len(rows))
-    partnership = TermCount._meta.get_field("partnership").target_field  # type: ignore[union-attr]
+    partnership = TermCount._meta.get_field("partnership").target_field
     stored_id = partnership.get_db_prep_value(partnership_id, connection)
-    params: list[object] = []
+    params: list[Any] = []
     for column, value, step in sorted(rows):
         params.extend([stored_id, column, value, step])
     with connection.cursor() as cursor:
@@ -103,13 +104,14 @@ def candidates(
     keys = keys_of(partnership_id, features)
     if not keys:
         return []
-    rows = (
-        MatchFeatures.objects.filter(
-            identity_id__in=BlockKey.objects.filter(key__in=keys).values("identity_id"),
-            partnership_id=partnership_id,
-        )
-        .exclude(identity_id=exclude)
-        .values_list("identity_id", "identity__person_id", "identity__agency_id", "values")
+    matching = MatchFeatures.objects.filter(
+        identity_id__in=BlockKey.objects.filter(key__in=keys).values("identity_id"),
+        partnership_id=partnership_id,
+    )
+    if exclude is not None:
+        matching = matching.exclude(identity_id=exclude)
+    rows = matching.values_list(
+        "identity_id", "identity__person_id", "identity__agency_id", "values"
     )
     found = []
     for identity_id, person_id, agency_id, values in rows:

@@ -314,13 +314,13 @@ class BlockingRule:
         is hers), so each record is stored under both its date and its swapped date
         and both are probed; `holds` removes the pairs the rule would not produce.
         """
-        values = [features[column] for column in self.columns]
-        if any(value is None for value in values):
+        values = [value for column in self.columns if (value := features[column]) is not None]
+        if len(values) < len(self.columns):
             return []
         if not self.swap:
-            return [(self.name, *values)]  # type: ignore[arg-type]
-        dates = [features["dob"], features["dob_swap"]]
-        return [(self.name, date, *values) for date in dates if date is not None]  # type: ignore[misc]
+            return [(self.name, *values)]
+        dates = [date for date in (features["dob"], features["dob_swap"]) if date is not None]
+        return [(self.name, date, *values) for date in dates]
 
 
 BLOCKING_RULES: tuple[BlockingRule, ...] = (
