@@ -127,7 +127,38 @@ def _versions() -> dict[str, str]:
             found[name] = version(name)
         except PackageNotFoundError:
             found[name] = "not installed"
+    found["Accord"] = _accord_revision()
+    if hasattr(os, "getloadavg"):
+        found["load average at start"] = " ".join(f"{x:.2f}" for x in os.getloadavg())
     return found
+
+
+def _accord_revision() -> str:
+    """The commit measured, and whether the matcher's files differed from it: the
+    numbers belong to the code that ran, not to the commit's message."""
+    import subprocess
+
+    root = Path(__file__).resolve().parents[2]
+    try:
+        commit = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        changed = subprocess.run(
+            ["git", "status", "--porcelain", "--", "accord/people/index"],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown (not a git checkout)"
+    return f"commit {commit}" + (
+        " with uncommitted changes in accord/people/index" if changed else ""
+    )
 
 
 def _spawn(target: Any, args: tuple[Any, ...], out: Path, budget: float) -> dict[str, Any]:
@@ -516,6 +547,14 @@ def _markdown_table(rows: list[list[str]]) -> list[str]:
 def markdown(result: Result, *, date: str, machine: dict[str, str]) -> str:
     """The section of RESULTS.md for this benchmark."""
     lines = [f"## {TITLE}", "", f"Run {date}, in {_s(result.seconds)}.", ""]
+    main = next((d for d in result.datasets if d.key == "synthetic"), None)
+    if main is not None and main.persons < 1_000_000:
+        lines += [
+            f"**A reduced run**: the main synthetic set had {main.persons:,} persons "
+            "(ACCORD_LINKAGE_PERSONS), where the full run has 1,000,000; the targets on it "
+            "are set for the full size.",
+            "",
+        ]
     lines += [
         "Three matchers link the same records, each in a fresh child process, so time "
         "(the linking only: loading the records is outside the clock) and peak memory "

@@ -12,7 +12,7 @@ import datetime
 import itertools
 import os
 import pickle
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -191,10 +191,37 @@ def read_input(path: str | Path) -> Any:
         return pickle.load(handle)
 
 
-def as_records(frame: Any) -> list[dict[str, Any]]:
-    """Frame rows as dicts, with None (not NaN) for a missing date or household."""
-    columns = list(frame.columns)
-    return [dict(zip(columns, row, strict=True)) for row in frame.itertuples(index=False)]
+class RecordRows(Sequence[dict[str, Any]]):
+    """A frame's rows as dicts, each made when it is read.
+
+    A million and a half dicts held at once cost over a gigabyte that is the input's
+    format, not the matcher's work; made on demand, a matcher's peak memory is its own.
+    Unlike a generator, it can be read any number of times, and indexed.
+    """
+
+    def __init__(self, frame: Any) -> None:
+        self._columns = list(frame.columns)
+        self._values = [frame[column].tolist() for column in self._columns]
+        self._length = len(frame)
+
+    def __len__(self) -> int:
+        return self._length
+
+    def __getitem__(self, index: Any) -> Any:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(self._length))]
+        values = (column[index] for column in self._values)
+        return dict(zip(self._columns, values, strict=True))
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        columns = self._columns
+        for row in zip(*self._values, strict=True):
+            yield dict(zip(columns, row, strict=True))
+
+
+def as_records(frame: Any) -> RecordRows:
+    """The frame's rows as dicts (read on demand), for matchers that take records."""
+    return RecordRows(frame)
 
 
 def cross_source(
