@@ -137,9 +137,15 @@ def _person_in_partnership(actor: Any, person_id: uuid.UUID) -> Person:
     from accord.core.errors import NotFound
 
     try:
-        return Person.objects.get(pk=person_id, partnership_id=actor.partnership_id)
+        person = Person.objects.get(pk=person_id, partnership_id=actor.partnership_id)
     except (Person.DoesNotExist, ValueError):
         raise NotFound from None
+    # A reference to a person merged into another leads to the one she now is.
+    seen = {person.id}
+    while person.merged_into_id is not None and person.merged_into_id not in seen:
+        seen.add(person.merged_into_id)
+        person = Person.objects.get(pk=person.merged_into_id)
+    return person
 
 
 def _own_identity(actor: Any, identity_id: uuid.UUID) -> Identity:

@@ -13,7 +13,7 @@ but are hidden?
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from django.db import transaction
@@ -133,7 +133,14 @@ def _build(cast, world) -> None:
 
     def identity(p: int, a: str) -> Identity:
         if (p, a) not in known:
-            identity_create(actor=users[AGENCY_USERS[a]], person_id=persons[p], given_names="Test")
+            # Two people unlike each other, so the person index keeps them apart.
+            identity_create(
+                actor=users[AGENCY_USERS[a]],
+                person_id=persons[p],
+                given_names=("Ada", "Zebedee")[p],
+                family_name=("Fictional", "Imaginary")[p],
+                date_of_birth=(date(1980, 1, 2), date(1955, 7, 30))[p],
+            )
             known.add((p, a))
         return Identity.objects.filter(person_id=persons[p], agency=agency[a]).first()
 
