@@ -1,0 +1,573 @@
+"""Merging two persons into one, undoing a merge exactly, and detaching one identity.
+
+Which tables move is read from the models: every foreign key to `Person` (hidden
+ones included) except the index's own bookkeeping (`Person.merged_into`,
+`Merge.survivor`, `Merge.merged`). A table added later, such as alerts, moves with
+the rest without a change here.
+
+The rules, as the data protection officer would check them:
+
+- **A merge** points every row of the merged person at the survivor and records, per
+  table, exactly which rows moved (`Merge.moved`: "app_label.Model" for a column
+  named `person`, "app_label.Model.column" for any other). The merged person is kept,
+  with `merged_into` set, so its id leads to the survivor. A merge is refused when a
+  pair of their identities was judged to be different people, when both have a case
+  on the same MARAC meeting's agenda (or any other row the survivor already has that
+  a unique constraint allows only once), and, unless automatic, without a reason.
+- **Undoing a merge** points exactly the recorded rows that still point at the
+  survivor back to the merged person. Rows added to the survivor since stay with it,
+  with three exceptions, so that nothing about one of them is left on the other's page:
+  a row bound to an identity (an address) goes with its identity; a row an agency owns
+  (a record, a consent, a disclosure decision by its `agency`, a grant by its
+  `holder_agency`) goes to the merged person when all of that agency's identities are
+  back on the merged side, because the agency knew her only through identities the
+  merge brought in (left behind, its record would also tell the survivor's agencies
+  that it holds something about a person it does not know); and a grant goes with the
+  consent, decision, record or address that wrote it. Where an agency has identities
+  on both sides, its later rows stay with the survivor, since nothing says which of
+  the two they were about; the audit event counts the rows that followed. Identities,
+  MARAC cases and information requests added since stay with the survivor. An undo is
+  refused when an identity the merge joined, or every identity the survivor had of its
+  own, was detached since: it could not be exact, and detaching is the way on.
+- **Nested merges** are undone last in, first out. A merge can be undone only while
+  no later merge involving its survivor stands (a merge into the same survivor, or
+  the survivor merged into a third person); the refusal names that merge's date.
+  Chains of `merged_into` are kept as they are, so each undo restores one step. To
+  take out one identity joined long ago, detach it instead.
+- **Detaching** moves one identity, with its addresses, to a new person. The rows its
+  agency owns follow it only when that agency has no other identity left in the old
+  person; a grant goes with the row that wrote it.
+- **The access policy's hint** (`Identity.may_be_shared`, ADR 0012) is only ever set
+  here, never cleared: after each move, an identity's hint becomes true where a grant
+  now covers its agency's contact details about its person.
+- **The review queue**: open (and escalated) review items between identities now in
+  one person are withdrawn by a merge; undoing it does not reopen them.
+
+Reasons typed by staff are kept (encrypted) on the merge; the audit log gets fixed
+words, table names and ids, never a reason's text.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from django.apps import apps
+from django.core.exceptions import FieldDoesNotExist, ValidationError
+from django.db import models, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from accord.audit.models import AuditAction
+from accord.audit.services import audit_record
+from accord.core.errors import NotFound, require
+from accord.core.ids import NO_ID, uuid_or_none
+from accord.marac.models import Case as MaracCase
+from accord.marac.models import Meeting
+from accord.partnership.models import Agency, User
+from accord.partnership.permissions import Action
+from accord.people.models import Identity, Merge, PairJudgement, Person, ReviewItem, ReviewStatus
+from accord.sharing.models import AccessGrant
+
+Errors = dict[str, list[str]]
+
+# The fields by which an agency owns a row about a person.
+OWNER_FIELDS = ("agency", "holder_agency")
+
+
+@dataclass(frozen=True)
+class PersonLink:
+    """One foreign key to `Person` that a merge moves."""
+
+    model: type[models.Model]
+    field: models.ForeignKey[Any, Any]
+
+    @property
+    def key(self) -> str:
+        """The key of `Merge.moved` for this column."""
+        label = self.model._meta.label
+        return label if self.field.name == "person" else f"{label}.{self.field.name}"
+
+    @property
+    def rows(self) -> models.QuerySet[Any]:
+        return self.model._base_manager.all()
+
+    def pointing_at(self, person_id: uuid.UUID) -> models.QuerySet[Any]:
+        return self.rows.filter(**{self.field.attname: person_id})
+
+    def repoint(self, rows: models.QuerySet[Any], person_id: uuid.UUID) -> int:
+        return rows.update(**{self.field.attname: person_id})
+
+    @property
+    def identity_field(self) -> str | None:
+        """The column binding a row to one identity (an address's), if any."""
+        for field in self.model._meta.concrete_fields:
+            if isinstance(field, models.ForeignKey) and field.related_model is Identity:
+                return field.name
+        return None
+
+    @property
+    def owner_field(self) -> str | None:
+        """The column naming the agency that owns the row, if any."""
+        for name in OWNER_FIELDS:
+            try:
+                field = self.model._meta.get_field(name)
+            except FieldDoesNotExist:
+                continue
+            if isinstance(field, models.ForeignKey) and field.related_model is Agency:
+                return field.attname
+        return None
+
+
+_BOOKKEEPING = {
+    ("people.Person", "merged_into"),
+    ("people.Merge", "survivor"),
+    ("people.Merge", "merged"),
+}
+
+
+def person_links() -> list[PersonLink]:
+    """Every foreign key to `Person` that a merge moves, in a fixed order."""
+    links = []
+    for relation in Person._meta.get_fields(include_hidden=True):
+        if not (relation.auto_created and not relation.concrete):
+            continue
+        field = getattr(relation, "field", None)
+        if not isinstance(field, models.ForeignKey) or relation.many_to_many:
+            continue
+        model = relation.related_model
+        assert isinstance(model, type)
+        if (model._meta.label, field.name) in _BOOKKEEPING:
+            continue
+        links.append(PersonLink(model=model, field=field))
+    return sorted(links, key=lambda link: link.key)
+
+
+def _link_for_key(key: str) -> PersonLink:
+    parts = key.split(".")
+    model = apps.get_model(parts[0], parts[1])
+    field = model._meta.get_field(parts[2] if len(parts) > 2 else "person")
+    assert isinstance(field, models.ForeignKey)
+    return PersonLink(model=model, field=field)
+
+
+def _day(moment: Any) -> str:
+    return f"{timezone.localtime(moment):%-d %b %Y}"
+
+
+def _actor_user(actor: Any) -> User | None:
+    return actor if isinstance(actor, User) else None
+
+
+def _locked_persons(actor: Any, *person_ids: Any) -> dict[uuid.UUID, Person]:
+    """The persons, locked in id order (so two merges never wait on each other in a
+    circle); NotFound for one outside the actor's partnership, as for one missing."""
+    wanted = {uuid_or_none(p) or NO_ID for p in person_ids}
+    found = Person.objects.select_for_update().filter(
+        pk__in=wanted, partnership_id=actor.partnership_id
+    )
+    persons = {p.id: p for p in found.order_by("pk")}
+    if len(persons) != len(wanted):
+        raise NotFound
+    return persons
+
+
+def _identity_ids(person_id: uuid.UUID) -> set[uuid.UUID]:
+    return set(Identity.objects.filter(person_id=person_id).values_list("id", flat=True))
+
+
+def _hints_recompute(person_ids: Iterable[uuid.UUID]) -> None:
+    """Set `may_be_shared` on the identities of these persons whose agency's contact
+    details about their person a grant now covers (ADR 0012). Never cleared."""
+    pending = Identity.objects.filter(person_id__in=list(person_ids), may_be_shared=False)
+    for person_id, agency_id in set(pending.values_list("person_id", "agency_id")):
+        if AccessGrant.objects.cover_contact_details(person_id=person_id, agency_id=agency_id):
+            pending.filter(person_id=person_id, agency_id=agency_id).update(may_be_shared=True)
+
+
+# --- Merging ----------------------------------------------------------------------------
+
+
+def _judged_different(survivor_ids: set[uuid.UUID], merged_ids: set[uuid.UUID]) -> Any:
+    return (
+        PairJudgement.objects.filter(verdict=PairJudgement.Verdict.DIFFERENT)
+        .filter(
+            Q(identity_a__in=survivor_ids, identity_b__in=merged_ids)
+            | Q(identity_a__in=merged_ids, identity_b__in=survivor_ids)
+        )
+        .order_by("-decided_at")
+        .first()
+    )
+
+
+def _unique_clashes(link: PersonLink, survivor_id: uuid.UUID, merged_id: uuid.UUID) -> Errors:
+    """Rows of the merged person that the survivor may hold only once (a case on one
+    meeting's agenda), found from the table's unique constraints."""
+    meta = link.model._meta
+    groups: list[tuple[tuple[str, ...], Q]] = []
+    if link.field.unique:
+        groups.append(((), Q()))
+    for together in meta.unique_together:
+        if link.field.name in together:
+            groups.append((tuple(f for f in together if f != link.field.name), Q()))
+    for constraint in meta.total_unique_constraints + [
+        c for c in meta.constraints if isinstance(c, models.UniqueConstraint) and c.condition
+    ]:
+        if constraint.fields and link.field.name in constraint.fields:
+            others = tuple(f for f in constraint.fields if f != link.field.name)
+            groups.append((others, constraint.condition or Q()))
+    errors: Errors = {}
+    for others, condition in groups:
+        columns = list(others)  # a foreign key's name reads its id
+        merged_rows = link.pointing_at(merged_id).filter(condition)
+        theirs = set(merged_rows.values_list(*columns)) if columns else set()
+        survivor_rows = link.pointing_at(survivor_id).filter(condition)
+        if columns:
+            clash = next((v for v in survivor_rows.values_list(*columns) if v in theirs), None)
+        else:
+            clash = () if merged_rows.exists() and survivor_rows.exists() else None
+        if clash is None:
+            continue
+        if link.model is MaracCase and others == ("meeting",):
+            meeting = Meeting.objects.get(pk=clash[0])
+            errors["meeting"] = [
+                f"Both have a case on the agenda of {meeting.title} on {_day(meeting.held_at)}: "
+                "the MARAC coordinator must take one of the cases off first."
+            ]
+        else:
+            errors[others[0] if others else "merged"] = [
+                f"Both have a {meta.verbose_name} that only one person may have"
+                + (f" with the same {', '.join(others)}." if others else ".")
+            ]
+    return errors
+
+
+def persons_merge(
+    *,
+    actor: Any,
+    survivor_id: uuid.UUID | str,
+    merged_id: uuid.UUID | str,
+    reason: str,
+    review: ReviewItem | None = None,
+    automatic: bool = False,
+) -> Merge:
+    """Join two persons of the actor's partnership: every row about the merged person
+    moves to the survivor, exactly as recorded in the returned `Merge`, so that
+    `merge_undo` can put it back.
+
+    Refused when a pair of their identities was judged to be different people, when
+    both are on one MARAC meeting's agenda, and, unless `automatic` (the person index
+    linking above its threshold, whose caller checks its own permission), without a
+    reason.
+    """
+    if not automatic:
+        require(actor, Action.PERSON_INDEX_REVIEW)
+    reason = reason.strip()
+    if not reason and not automatic:
+        raise ValidationError({"reason": ["Say why these are the same person."]})
+    with transaction.atomic():
+        persons = _locked_persons(actor, survivor_id, merged_id)
+        if len(persons) == 1:
+            raise ValidationError({"merged": ["Choose two different people to merge."]})
+        survivor = persons[uuid_or_none(survivor_id) or NO_ID]
+        merged = persons[uuid_or_none(merged_id) or NO_ID]
+        errors: Errors = {}
+        if survivor.merged_into_id is not None:
+            errors["survivor"] = ["This person was merged into another already."]
+        if merged.merged_into_id is not None:
+            errors["merged"] = ["This person was merged into another already."]
+        if errors:
+            raise ValidationError(errors)
+        survivor_ids, merged_ids = _identity_ids(survivor.id), _identity_ids(merged.id)
+        judgement = _judged_different(survivor_ids, merged_ids)
+        if judgement is not None:
+            errors["merged"] = [
+                f"These were judged different people on {_day(judgement.decided_at)}."
+            ]
+        if review is not None and (
+            review.partnership_id != actor.partnership_id
+            or {review.identity_a_id, review.identity_b_id}.isdisjoint(survivor_ids)
+            or {review.identity_a_id, review.identity_b_id}.isdisjoint(merged_ids)
+        ):
+            errors["review"] = ["This review is not about these two people."]
+        links = person_links()
+        for link in links:
+            errors.update(_unique_clashes(link, survivor.id, merged.id))
+        if errors:
+            raise ValidationError(errors)
+
+        moved: dict[str, list[str]] = {}
+        for link in links:
+            rows = link.pointing_at(merged.id)
+            pks = sorted(str(pk) for pk in rows.values_list("pk", flat=True))
+            if pks:
+                link.repoint(link.rows.filter(pk__in=pks), survivor.id)
+                moved[link.key] = pks
+        merged.merged_into = survivor
+        merged.save(update_fields=["merged_into"])
+        _hints_recompute([survivor.id])
+        # Pairs now within one person need no review; the one that led here is the
+        # review service's to settle.
+        (
+            ReviewItem.objects.filter(
+                identity_a__person=survivor,
+                identity_b__person=survivor,
+                status__in=[ReviewStatus.OPEN, ReviewStatus.NOT_SURE],
+            )
+            .exclude(pk=review.pk if review is not None else NO_ID)
+            .update(status=ReviewStatus.WITHDRAWN)
+        )
+        merge = Merge.objects.create(
+            partnership_id=actor.partnership_id,
+            survivor=survivor,
+            merged=merged,
+            moved=moved,
+            review=review,
+            automatic=automatic,
+            merged_by=_actor_user(actor),
+            reason=reason,
+        )
+        tables = [link.model._meta.label_lower for link in links if link.key in moved]
+        _audit_both(
+            actor,
+            merge,
+            survivor=(survivor.id, "merged: another person joined this one", tables),
+            merged=(merged.id, "merged into another person", ["merged_into", *tables]),
+        )
+    return merge
+
+
+def _audit_both(
+    actor: Any,
+    merge: Merge,
+    *,
+    survivor: tuple[uuid.UUID, str, list[str]],
+    merged: tuple[uuid.UUID, str, list[str]],
+) -> None:
+    for person_id, reason, changed in (survivor, merged):
+        audit_record(
+            actor=actor,
+            action=AuditAction.UPDATE,
+            object_type="merge",
+            object_id=merge.id,
+            person_id=person_id,
+            reason=reason,
+            changed_fields=changed,
+        )
+
+
+# --- Following: what goes with identities that moved -----------------------------------
+
+
+def _follow(
+    links: list[PersonLink], *, source_id: uuid.UUID, target_id: uuid.UUID, agencies: set[Any]
+) -> dict[str, int]:
+    """Move from `source_id` to `target_id` the rows that belong with what is now on the
+    target: rows bound to an identity now there, rows owned by one of `agencies`, and
+    grants written by a row now there. Identities themselves do not move here."""
+    counts: dict[str, int] = {}
+    grant_link = None
+    for link in links:
+        if link.model is Identity:
+            continue
+        if link.model is AccessGrant:
+            grant_link = link
+            continue
+        source = link.pointing_at(source_id)
+        bound, owner = link.identity_field, link.owner_field
+        if bound is not None:
+            rows = source.filter(**{f"{bound}__person_id": target_id})
+        elif owner is not None and agencies:
+            rows = source.filter(**{f"{owner}__in": agencies})
+        else:
+            continue
+        count = link.repoint(rows, target_id)
+        if count:
+            counts[link.model._meta.label_lower] = count
+    if grant_link is not None:
+        # A grant follows the row that wrote it (its `source_id`); one whose source is
+        # on neither person follows its holder agency.
+        there, here = Q(pk__in=[]), Q(pk__in=[])
+        for link in links:
+            if link.model is not AccessGrant and isinstance(link.model._meta.pk, models.UUIDField):
+                there |= Q(source_id__in=link.pointing_at(target_id).values("pk"))
+                here |= Q(source_id__in=link.pointing_at(source_id).values("pk"))
+        which = there
+        if agencies:
+            which |= Q(holder_agency_id__in=agencies) & ~here
+        count = grant_link.repoint(grant_link.pointing_at(source_id).filter(which), target_id)
+        if count:
+            counts[grant_link.model._meta.label_lower] = count
+    return counts
+
+
+def _agencies_only_on(target_id: uuid.UUID, source_id: uuid.UUID) -> set[uuid.UUID]:
+    """The agencies with identities in the target person and none in the source."""
+    on_target = set(
+        Identity.objects.filter(person_id=target_id).values_list("agency_id", flat=True)
+    )
+    on_source = set(
+        Identity.objects.filter(person_id=source_id).values_list("agency_id", flat=True)
+    )
+    return on_target - on_source
+
+
+# --- Undoing a merge --------------------------------------------------------------------
+
+
+def merge_undo(*, actor: Any, merge_id: uuid.UUID | str, reason: str) -> None:
+    """Separate two merged persons again: the rows recorded in the merge go back to the
+    merged person, and rows added since follow the module's rules (see its docstring).
+
+    Refused while a later merge involving the survivor stands (undo that first), and
+    when an identity the merge joined has since been detached.
+    """
+    require(actor, Action.PERSON_INDEX_REVIEW)
+    reason = reason.strip()
+    if not reason:
+        raise ValidationError({"reason": ["Say why these are not the same person."]})
+    with transaction.atomic():
+        merge = (
+            Merge.objects.select_for_update()
+            .filter(pk=uuid_or_none(merge_id) or NO_ID, partnership_id=actor.partnership_id)
+            .first()
+        )
+        if merge is None:
+            raise NotFound
+        persons = _locked_persons(actor, merge.survivor_id, merge.merged_id)
+        survivor, merged = persons[merge.survivor_id], persons[merge.merged_id]
+        _check_undoable(merge, survivor, merged)
+
+        links = person_links()
+        for key, pks in merge.moved.items():
+            link = _link_for_key(key)
+            link.repoint(link.pointing_at(survivor.id).filter(pk__in=pks), merged.id)
+        followed = _follow(
+            links,
+            source_id=survivor.id,
+            target_id=merged.id,
+            agencies=_agencies_only_on(merged.id, survivor.id),
+        )
+        merged.merged_into = None
+        merged.save(update_fields=["merged_into"])
+        _hints_recompute([survivor.id, merged.id])
+        merge.undone_by = _actor_user(actor)
+        merge.undone_at = timezone.now()
+        merge.undo_reason = reason
+        merge.save(update_fields=["undone_by", "undone_at", "undo_reason"])
+        later = sum(followed.values())
+        tables = sorted(
+            {_link_for_key(k).model._meta.label_lower for k in merge.moved} | set(followed)
+        )
+        note = f"; {later} rows added since followed their agency" if later else ""
+        _audit_both(
+            actor,
+            merge,
+            survivor=(survivor.id, f"merge undone: a person separated from this one{note}", tables),
+            merged=(merged.id, f"merge undone: separated again{note}", ["merged_into", *tables]),
+        )
+
+
+def _check_undoable(merge: Merge, survivor: Person, merged: Person) -> None:
+    if merge.undone_at is not None:
+        raise ValidationError({"merge": ["This merge was undone already."]})
+    later = (
+        Merge.objects.filter(undone_at__isnull=True, merged_at__gt=merge.merged_at)
+        .filter(Q(survivor_id=survivor.id) | Q(merged_id=survivor.id))
+        .order_by("-merged_at")
+        .first()
+    )
+    if later is not None:
+        raise ValidationError(
+            {
+                "merge": [
+                    f"A later merge of this person, on {_day(later.merged_at)}, still stands: "
+                    "undo that merge first."
+                ]
+            }
+        )
+    if merged.merged_into_id != survivor.id or survivor.merged_into_id is not None:
+        raise ValidationError({"merge": ["These two people are no longer merged this way."]})
+    moved_identities = set(merge.moved.get(Identity._meta.label, []))
+    now_on_survivor = {str(i) for i in _identity_ids(survivor.id)}
+    if not moved_identities <= now_on_survivor:
+        raise ValidationError(
+            {
+                "merge": [
+                    "An identity this merge joined was detached since, so the merge cannot "
+                    "be undone exactly: detach the other identities instead."
+                ]
+            }
+        )
+    if now_on_survivor <= moved_identities:
+        raise ValidationError(
+            {
+                "merge": [
+                    "The surviving person's own identities were detached since, so nothing "
+                    "would be left of it: detach the other identities instead."
+                ]
+            }
+        )
+
+
+# --- Detaching one identity -------------------------------------------------------------
+
+
+def identity_detach(*, actor: Any, identity_id: uuid.UUID | str, reason: str) -> Person:
+    """Take one identity, with its addresses, out of its person into a new person (to
+    undo a wrong link of a single identity).
+
+    The rows its agency owns (records, consents, decisions, grants it holds) go with it
+    only when that agency has no other identity left in the old person; a grant goes
+    with the row that wrote it. Refused for a person's only identity.
+    """
+    require(actor, Action.PERSON_INDEX_REVIEW)
+    reason = reason.strip()
+    if not reason:
+        raise ValidationError({"reason": ["Say why this identity is not this person."]})
+    with transaction.atomic():
+        identity = (
+            Identity.objects.filter(
+                pk=uuid_or_none(identity_id) or NO_ID, partnership_id=actor.partnership_id
+            )
+            .only("id", "person_id", "agency_id")
+            .first()
+        )
+        if identity is None:
+            raise NotFound
+        old = _locked_persons(actor, identity.person_id)[identity.person_id]
+        identity = Identity.objects.select_for_update().get(pk=identity.pk)
+        if identity.person_id != old.id or old.merged_into_id is not None:
+            raise ValidationError({"identity": ["This identity moved meanwhile: try again."]})
+        others = Identity.objects.filter(person_id=old.id).exclude(pk=identity.pk)
+        if not others.exists():
+            raise ValidationError(
+                {"identity": ["This is the person's only identity: there is nothing to detach."]}
+            )
+        new = Person.objects.create(partnership_id=old.partnership_id)
+        Identity.objects.filter(pk=identity.pk).update(person_id=new.id)
+        agency_left = others.filter(agency_id=identity.agency_id).exists()
+        followed = _follow(
+            person_links(),
+            source_id=old.id,
+            target_id=new.id,
+            agencies=set() if agency_left else {identity.agency_id},
+        )
+        _hints_recompute([new.id, old.id])
+        tables = sorted({Identity._meta.label_lower} | set(followed))
+        for person_id, words in (
+            (old.id, "identity detached"),
+            (new.id, "detached into a new person"),
+        ):
+            audit_record(
+                actor=actor,
+                action=AuditAction.UPDATE,
+                object_type="identity",
+                object_id=identity.id,
+                person_id=person_id,
+                reason=words,
+                changed_fields=["person", *tables],
+            )
+    return new
