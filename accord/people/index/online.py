@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.utils import timezone
 
@@ -243,17 +244,23 @@ def decide_pair(
         and linkable(features_of[arriving], features_of[other])
         and _households_agree(model, mine, theirs)
     ):
-        persons_merge(
-            actor=actor,
-            survivor_id=theirs,
-            merged_id=mine,
-            reason=(
-                f"Matched automatically (model {model.version}, "
-                f"probability {result.match_probability:.6f})."
-            ),
-            automatic=True,
-        )
-        return "linked"
+        try:
+            persons_merge(
+                actor=actor,
+                survivor_id=theirs,
+                merged_id=mine,
+                reason=(
+                    f"Matched automatically (model {model.version}, "
+                    f"probability {result.match_probability:.6f})."
+                ),
+                automatic=True,
+            )
+        except ValidationError:
+            # The merge refused (both on one MARAC agenda, say) and wrote nothing:
+            # a person decides instead.
+            pass
+        else:
+            return "linked"
     item = _review(arriving, other, result, model, partnership_id=limits.partnership_id)
     return "review" if item is not None else "judged"
 

@@ -135,14 +135,9 @@ class IndexMachine(RuleBasedStateMachine):
     @contextlib.contextmanager
     def _matched(self) -> Iterator[None]:
         """A new or changed identity is matched at once, and may be linked by an automatic
-        merge. Where the merge is refused (both persons on one MARAC meeting's agenda),
-        the change that set it off is refused with it, and nothing is written."""
-        try:
-            yield
-        except ValidationError as refused:
-            if set(refused.message_dict) != {"meeting"}:
-                raise
-            self.done["change refused with its automatic link"] += 1
+        merge; where that merge is refused (both persons on one MARAC meeting's agenda)
+        the pair goes to review instead, so the change itself always succeeds."""
+        yield
 
     # --- what staff record -----------------------------------------------------------
 
