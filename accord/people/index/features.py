@@ -99,16 +99,19 @@ def fold(value: Any) -> str:
     return re.sub(r"[^a-z]", "", text.lower())
 
 
+def nhs_check_digit(first_nine: str) -> int | None:
+    """The modulus-11 check digit of nine digits (weights 10..2), or None where the
+    remainder gives 10, which no NHS number is issued with."""
+    total = sum(int(d) * w for d, w in zip(first_nine, range(10, 1, -1), strict=True))
+    check = (11 - total % 11) % 11
+    return None if check == 10 else check
+
+
 def nhs_check_digit_ok(number: str) -> bool:
-    """The NHS number's modulus-11 check: weights 10..2 over the first nine digits."""
+    """Whether a ten-digit string passes the NHS number's check digit."""
     if len(number) != 10 or not number.isdigit():
         return False
-    weights = range(10, 1, -1)
-    total = sum(int(digit) * weight for digit, weight in zip(number[:9], weights, strict=True))
-    check = 11 - total % 11
-    if check == 11:
-        check = 0
-    return check != 10 and check == int(number[9])
+    return nhs_check_digit(number[:9]) == int(number[9])
 
 
 def _given(raw: Mapping[str, Any], problems: list[str]) -> str | None:

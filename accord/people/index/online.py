@@ -140,7 +140,7 @@ def _judged_different(mine: set[uuid.UUID], theirs: set[uuid.UUID]) -> bool:
     return PairJudgement.objects.filter(across, verdict=PairJudgement.Verdict.DIFFERENT).exists()
 
 
-def _households_agree(model: Model, person_a: uuid.UUID, person_b: uuid.UUID) -> bool:
+def _households_agree(person_a: uuid.UUID, person_b: uuid.UUID) -> bool:
     """No identity of one person disagrees with one of the other on given name and
     date of birth (the safeguard that keeps a family from chaining into one)."""
     values = dict(
@@ -242,7 +242,7 @@ def decide_pair(
         may_link
         and result.match_probability >= limits.link_at
         and linkable(features_of[arriving], features_of[other])
-        and _households_agree(model, mine, theirs)
+        and _households_agree(mine, theirs)
     ):
         try:
             persons_merge(

@@ -268,19 +268,6 @@ _KEYBOARD = {
 }
 
 
-def nhs_check_digit(first_nine: str) -> int | None:
-    """The modulus-11 check digit of nine digits, or None where there is none (10)."""
-    digits = first_nine[:9].rjust(9, "0")
-    total = sum(int(d) * w for d, w in zip(digits, range(10, 1, -1), strict=True))
-    check = (11 - total % 11) % 11
-    return None if check == 10 else check
-
-
-def nhs_number_valid(number: str) -> bool:
-    """Whether a ten-digit string passes the NHS number's check digit."""
-    return len(number) == 10 and number.isdigit() and nhs_check_digit(number[:9]) == int(number[9])
-
-
 def _zipf(count: int, exponent: float = 0.9) -> np.ndarray:
     """Weights falling off as a power of rank, so the first names of a list are common."""
     weights = 1.0 / np.arange(1, count + 1) ** exponent
