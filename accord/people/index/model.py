@@ -42,7 +42,7 @@ import jellyfish
 from accord.people.index.features import FEATURE_COLUMNS, Features
 
 ARTEFACTS = Path(__file__).resolve().parent / "artefacts"
-CURRENT_VERSION = "person-v1"
+CURRENT_VERSION = "person-v2"
 
 Test = Callable[[Features, Features], bool]
 
@@ -67,6 +67,16 @@ def _lev(column: str, at_most: int) -> Test:
     def test(left: Features, right: Features) -> bool:
         a, b = left[column], right[column]
         return a is not None and b is not None and jellyfish.levenshtein_distance(a, b) <= at_most
+
+    return test
+
+
+def _dl1(column: str) -> Test:
+    """One edit or two neighbouring characters swapped (Damerau-Levenshtein at most 1)."""
+
+    def test(left: Features, right: Features) -> bool:
+        a, b = left[column], right[column]
+        return a is not None and b is not None and jellyfish.damerau_levenshtein_distance(a, b) <= 1
 
     return test
 
@@ -137,6 +147,13 @@ def _long_typo(left: Features, right: Features) -> bool:
     )
 
 
+def _shortened(left: Features, right: Features) -> bool:
+    a, b = left["given"], right["given"]
+    if a is None or b is None or len(a) < 3 or len(b) < 3:
+        return False
+    return a.startswith(b) or b.startswith(a)
+
+
 def _initial(left: Features, right: Features) -> bool:
     a, b = left["given"], right["given"]
     return a is not None and b is not None and (len(a) == 1 or len(b) == 1) and a[0] == b[0]
@@ -148,18 +165,21 @@ def _same_month(left: Features, right: Features) -> bool:
 
 
 _GIVEN_LIKE_SQL = (
-    "(given_key_l = given_key_r OR levenshtein(given_l, given_r) <= 1"
+    "(given_key_l = given_key_r OR damerau_levenshtein(given_l, given_r) <= 1"
     " OR (levenshtein(given_l, given_r) <= 2 AND length(given_l) >= 5 AND length(given_r) >= 5)"
     " OR ((length(given_l) = 1 OR length(given_r) = 1)"
     " AND substr(given_l, 1, 1) = substr(given_r, 1, 1))"
+    " OR (length(given_l) >= 3 AND length(given_r) >= 3"
+    " AND (substr(given_l, 1, length(given_r)) = given_r"
+    " OR substr(given_r, 1, length(given_l)) = given_l))"
     f" OR {_SWAPPED_SQL})"
 )
-_given_like = _any(_eq("given_key"), _lev("given", 1), _long_typo, _initial, _swapped)
+_given_like = _any(_eq("given_key"), _dl1("given"), _long_typo, _initial, _shortened, _swapped)
 _DOB_NEAR_SQL = (
-    "(dob_l = dob_swap_r OR levenshtein(dob_l, dob_r) <= 1"
+    "(dob_l = dob_swap_r OR damerau_levenshtein(dob_l, dob_r) <= 1"
     " OR substr(dob_l, 1, 7) = substr(dob_r, 1, 7))"
 )
-_dob_near = _any(_cross_eq("dob", "dob_swap"), _lev("dob", 1), _same_month)
+_dob_near = _any(_cross_eq("dob", "dob_swap"), _dl1("dob"), _same_month)
 _DOB_MISSING_SQL = "(dob_l IS NULL OR dob_r IS NULL)"
 _GIVEN_MISSING_SQL = "(given_l IS NULL OR given_r IS NULL)"
 
@@ -240,6 +260,11 @@ COMPARISONS: tuple[Comparison, ...] = (
             _exact("postcode", tf=True),
             _exact("postcode_sector", "Same postcode sector"),
             _exact("postcode_district", "Same postcode district"),
+            Level(
+                "One character different or two swapped",
+                "damerau_levenshtein(postcode_l, postcode_r) <= 1",
+                _dl1("postcode"),
+            ),
             ELSE,
         ),
         ("postcode", "postcode_sector", "postcode_district"),
@@ -277,7 +302,16 @@ COMPARISONS: tuple[Comparison, ...] = (
     Comparison(
         "police_id",
         "Police identifier",
-        (_null("police_id"), _exact("police_id"), ELSE),
+        (
+            _null("police_id"),
+            _exact("police_id"),
+            Level(
+                "One character different or two swapped",
+                "damerau_levenshtein(police_id_l, police_id_r) <= 1",
+                _dl1("police_id"),
+            ),
+            ELSE,
+        ),
         ("police_id",),
     ),
     Comparison("gender", "Gender", (_null("gender"), _exact("gender"), ELSE), ("gender",)),

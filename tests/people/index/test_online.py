@@ -8,6 +8,7 @@ from datetime import date
 import pytest
 
 from accord.people.index.candidates import TOTAL
+from accord.people.index.model import CURRENT_VERSION
 from accord.people.index.online import match_identity, pair
 from accord.people.models import (
     Identity,
@@ -77,7 +78,7 @@ def test_between_the_thresholds_the_pair_goes_to_the_review_queue(cast):
     item = ReviewItem.objects.get(identity_a_id=a, identity_b_id=b)
     assert 0.5 <= item.match_probability < 0.999999999999
     assert {c["comparison"] for c in item.contributions} >= {"family_name", "nhs_number"}
-    assert item.model_version == "person-v1"
+    assert item.model_version == CURRENT_VERSION
 
 
 def test_below_the_lower_threshold_she_is_a_person_of_her_own(cast):

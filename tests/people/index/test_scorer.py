@@ -1,6 +1,6 @@
 """The online scorer is Splink's prediction: batch and online never disagree.
 
-The stored model (person-v1) predicts over fictional records with Splink on DuckDB;
+The stored model (CURRENT_VERSION) predicts over fictional records with Splink on DuckDB;
 for a sample of the predicted pairs, the Python scorer, given the same term
 frequencies, must give the same match weight and probability to 1e-6. A pair in
 every level of every comparison is in the sample, so no level escapes the check.

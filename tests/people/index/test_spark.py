@@ -23,6 +23,7 @@ pytestmark = [
 def test_the_model_predicts_the_same_on_spark_as_on_duckdb(tmp_path):
     from pyspark.sql import SparkSession
     from splink import Linker, SparkAPI
+    from splink.backends.spark import similarity_jar_location
 
     spark = (
         SparkSession.builder.master("local[1]")
@@ -31,6 +32,8 @@ def test_the_model_predicts_the_same_on_spark_as_on_duckdb(tmp_path):
         .config("spark.sql.shuffle.partitions", "1")
         .config("spark.default.parallelism", "1")
         .config("spark.driver.memory", "1g")
+        # Splink's string functions (Damerau-Levenshtein) for Spark SQL
+        .config("spark.jars", similarity_jar_location())
         .getOrCreate()
     )
     try:

@@ -1,7 +1,7 @@
 """Train the person-index model and store it as a versioned artefact.
 
     manage.py index_train --model-version person-v2 --partnership "Example Partnership"
-    manage.py index_train --model-version person-v1 --synthetic 200000
+    manage.py index_train --model-version person-v2 --synthetic 100000
 
 With a partnership, the model is trained on the features of that partnership's
 identities (read here, never written to the artefact); with --synthetic, on the
