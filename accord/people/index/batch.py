@@ -20,9 +20,15 @@ import uuid
 from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from accord.people.index.features import FEATURE_COLUMNS, Features, derive
-from accord.people.index.model import Model, model_from_settings, train
-from accord.people.index.safeguards import conflicting, linkable
+from accord.people.index.features import (
+    FEATURE_COLUMNS,
+    RAW_FIELDS,
+    Features,
+    derive,
+    derive_columns,
+)
+from accord.people.index.model import COMPARISONS, Model, model_from_settings, train
+from accord.people.index.safeguards import AGREEING_LEVELS, IDENTIFIERS, conflicting, linkable
 
 if TYPE_CHECKING:
     from accord.people.models import MatchRun
@@ -30,22 +36,34 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 BENCH_SECRET = b"accord-batch-records"
+# Random pairs for u when a batch trains on its own records: enough for every level
+# the model weighs (the artefact's training uses more, once), and a fixed cost.
+BATCH_U_PAIRS = 2e6
+SAFEGUARD_COLUMNS = ("given", "given_key", "family", "dob", "dob_swap", "nhs_number", "police_id")
 
 
 class Clusters:
-    """Union-find over record ids, with the household safeguard on every union."""
+    """Union-find over records, with the household safeguard on every union.
+
+    `features` gives each record's features (at least SAFEGUARD_COLUMNS); records are
+    any hashable keys. With `safeguard=False` every union is made: that is the model
+    alone, for measuring what the safeguard costs and saves; the index never does it.
+    """
 
     def __init__(
         self,
-        features: Mapping[str, Features],
-        different: Callable[[str, str], bool] = lambda a, b: False,
+        features: Mapping[Any, Features],
+        different: Callable[[Any, Any], bool] = lambda a, b: False,
+        *,
+        safeguard: bool = True,
     ) -> None:
         self.features = features
         self.different = different
-        self.parent: dict[str, str] = {}
-        self.members: dict[str, list[str]] = {}
+        self.safeguard = safeguard
+        self.parent: dict[Any, Any] = {}
+        self.members: dict[Any, list[Any]] = {}
 
-    def find(self, item: str) -> str:
+    def find(self, item: Any) -> Any:
         parent = self.parent
         if item not in parent:
             parent[item] = item
@@ -58,16 +76,23 @@ class Clusters:
             parent[item], item = root, parent[item]
         return root
 
-    def try_join(self, a: str, b: str) -> bool:
+    def try_join(self, a: Any, b: Any, *, linkable_pair: bool = False) -> bool:
+        """Join a's cluster and b's, unless a member of one conflicts with one of the
+        other. `linkable_pair`: a and b are known to be linkable, so two records on
+        their own need no check (a linkable pair never conflicts)."""
         ra, rb = self.find(a), self.find(b)
         if ra == rb:
             return True
         side_a, side_b = self.members[ra], self.members[rb]
-        for x in side_a:
-            fx = self.features[x]
-            for y in side_b:
-                if conflicting(fx, self.features[y]) or self.different(x, y):
-                    return False
+        alone = linkable_pair and len(side_a) == 1 and len(side_b) == 1
+        if alone and self.different(a, b):
+            return False
+        if self.safeguard and not alone:
+            for x in side_a:
+                fx = self.features[x]
+                for y in side_b:
+                    if conflicting(fx, self.features[y]) or self.different(x, y):
+                        return False
         if len(side_a) < len(side_b):
             ra, rb, side_a, side_b = rb, ra, side_b, side_a
         self.parent[rb] = ra
@@ -75,26 +100,68 @@ class Clusters:
         del self.members[rb]
         return True
 
-    def pairs(self) -> set[tuple[str, str]]:
+    def pairs(self, name: Callable[[Any], str] = str) -> set[tuple[str, str]]:
+        """Every pair of records in one cluster, by name, lower name first."""
         out: set[tuple[str, str]] = set()
         for members in self.members.values():
-            ordered = sorted(members)
+            ordered = sorted(name(member) for member in members)
             for i, a in enumerate(ordered):
                 for b in ordered[i + 1 :]:
                     out.add((a, b))
         return out
 
 
+class _Rows(Mapping[int, Features]):
+    """Records' features by row number, each dict made when first asked for."""
+
+    def __init__(self, columns: Mapping[str, list[str | None]]) -> None:
+        self.columns = columns
+        self.made: dict[int, Features] = {}
+
+    def __getitem__(self, row: int) -> Features:
+        found = self.made.get(row)
+        if found is None:
+            found = self.made[row] = {c: values[row] for c, values in self.columns.items()}
+        return found
+
+    def __iter__(self) -> Any:
+        return iter(range(len(next(iter(self.columns.values())))))
+
+    def __len__(self) -> int:
+        return len(next(iter(self.columns.values())))
+
+
+def _raw_columns(
+    records: Iterable[Mapping[str, Any]], id_key: str
+) -> tuple[list[str], dict[str, list[Any]]]:
+    ids: list[str] = []
+    raw: dict[str, list[Any]] = {field: [] for field in RAW_FIELDS}
+    appends = [(field, raw[field].append) for field in RAW_FIELDS]
+    for record in records:
+        ids.append(str(record[id_key]))
+        for field, append in appends:
+            append(record.get(field))
+    return ids, raw
+
+
 def features_frame(records: Iterable[Mapping[str, Any]], *, id_key: str = "record_id") -> Any:
     """Derive every record's features into a pandas frame with `unique_id`."""
     import pandas as pd
 
-    rows = []
-    for record in records:
-        features, _ = derive(record, premise_secret=BENCH_SECRET)
-        features["unique_id"] = str(record[id_key])
-        rows.append(features)
-    return pd.DataFrame(rows, columns=["unique_id", *FEATURE_COLUMNS])
+    ids, raw = _raw_columns(records, id_key)
+    columns = derive_columns(raw, premise_secret=BENCH_SECRET)
+    return pd.DataFrame({"unique_id": ids, **columns}, columns=["unique_id", *FEATURE_COLUMNS])
+
+
+def features_table(columns: Mapping[str, list[str | None]]) -> Any:
+    """Feature columns as an Arrow table, `unique_id` the row number: what DuckDB reads
+    without copying, at a fraction of a frame of Python strings' memory."""
+    import pyarrow as pa
+
+    rows = len(columns[FEATURE_COLUMNS[0]])
+    table = {"unique_id": pa.array(range(rows), pa.int64())}
+    table.update({column: pa.array(columns[column], pa.string()) for column in FEATURE_COLUMNS})
+    return pa.table(table)
 
 
 def predict(frame: Any, model_settings: dict[str, Any], *, threshold: float) -> Any:
@@ -108,19 +175,65 @@ def predict(frame: Any, model_settings: dict[str, Any], *, threshold: float) -> 
 
 
 def cluster_predictions(
-    predictions: Any, features: Mapping[str, Features], *, link_at: float
+    predictions: Any, features: Mapping[Any, Features], *, link_at: float, safeguard: bool = True
 ) -> Clusters:
     """Join records strongest pair first, under the household safeguard."""
-    clusters = Clusters(features)
     ordered = predictions.sort_values("match_weight", ascending=False)
-    for left, right, probability in zip(
-        ordered["unique_id_l"], ordered["unique_id_r"], ordered["match_probability"], strict=True
-    ):
+    return cluster_pairs(
+        zip(
+            ordered["unique_id_l"],
+            ordered["unique_id_r"],
+            ordered["match_probability"],
+            strict=True,
+        ),
+        features,
+        link_at=link_at,
+        safeguard=safeguard,
+    )
+
+
+def cluster_pairs(
+    ordered: Iterable[tuple[Any, Any, float]] | Iterable[tuple[Any, Any, float, bool]],
+    features: Mapping[Any, Features],
+    *,
+    link_at: float,
+    safeguard: bool = True,
+) -> Clusters:
+    """Join records pair by pair, strongest first, while the probability reaches
+    `link_at`: a pair joins when it is linkable and its clusters do not conflict.
+
+    A pair may carry a fourth item, whether it is linkable, worked out from Splink's
+    comparison levels (`linkable_gammas`) so that the features are only read where
+    a cluster of more than one record must be checked.
+    """
+    clusters = Clusters(features, safeguard=safeguard)
+    find = clusters.find
+    for left, right, probability, *known in ordered:
         if probability < link_at:
             break
-        if linkable(features[left], features[right]):
+        if find(left) == find(right):
+            continue
+        if not safeguard:
             clusters.try_join(left, right)
+        elif known[0] if known else linkable(features[left], features[right]):
+            clusters.try_join(left, right, linkable_pair=True)
     return clusters
+
+
+def linkable_sql() -> str:
+    """`safeguards.linkable` in SQL, over a pair's columns (`given_l`, `given_r`, ...)."""
+    levels = next(c for c in COMPARISONS if c.name == "given_name_and_birth").levels
+    agreeing = " OR ".join(f"({levels[position].sql})" for position in sorted(AGREEING_LEVELS))
+    earlier = " OR ".join(
+        f"({level.sql})" for position, level in enumerate(levels) if position < min(AGREEING_LEVELS)
+    )
+    identifier = " OR ".join(f"{name}_l = {name}_r" for name in IDENTIFIERS)
+    # The first level that holds is the pair's: an agreeing level counts only when
+    # no earlier level holds.
+    return f"COALESCE((NOT ({earlier}) AND ({agreeing})) OR {identifier}, FALSE)"
+
+
+LINKABLE_COLUMNS = ("given", "given_key", "family", "dob", "dob_swap", *IDENTIFIERS)
 
 
 def link_records(
@@ -129,25 +242,74 @@ def link_records(
     link_at: float = 0.99,
     id_key: str = "record_id",
     seed: int = 1,
+    safeguard: bool = True,
 ) -> set[tuple[str, str]]:
     """Accord's batch matcher on records outside the database: the same-person pairs.
 
     Trains the model on the records themselves (as a partnership trains on its own
-    index), predicts with Splink and clusters with the household safeguard.
+    index), predicts with Splink on DuckDB and clusters with the household safeguard
+    (`safeguard=False`: the model alone, see `Clusters`). Records are read once into
+    columns; each distinct raw value is derived once; DuckDB reads the features as
+    Arrow; only the safeguard's columns stay in Python for the clustering.
     """
-    frame = features_frame(records, id_key=id_key)
-    artefact = train(frame, version="batch", description="the records linked", seed=seed)
+    ids, raw = _raw_columns(records, id_key)
+    columns = derive_columns(raw, premise_secret=BENCH_SECRET)
+    del raw
+    table = features_table(columns)
+    for column in FEATURE_COLUMNS:
+        if column not in SAFEGUARD_COLUMNS:
+            del columns[column]
+    artefact = train(
+        table,
+        version="batch",
+        description="the records linked",
+        seed=seed,
+        u_max_pairs=BATCH_U_PAIRS,
+    )
     model = model_from_settings(artefact["splink_settings"], version="batch", description={})
-    predictions = predict(frame, model.settings, threshold=link_at).as_pandas_dataframe()
-    by_id: dict[str, Features] = {
-        row["unique_id"]: {column: _none(row[column]) for column in FEATURE_COLUMNS}
-        for row in frame.to_dict("records")
-    }
-    return cluster_predictions(predictions, by_id, link_at=link_at).pairs()
+    left, right, probability, pair_linkable = _predicted(table, model.settings, threshold=link_at)
+    del table
+    clusters = cluster_pairs(
+        zip(
+            left.tolist(), right.tolist(), probability.tolist(), pair_linkable.tolist(), strict=True
+        ),
+        _Rows(columns),
+        link_at=link_at,
+        safeguard=safeguard,
+    )
+    return clusters.pairs(ids.__getitem__)
 
 
-def _none(value: Any) -> Any:
-    return None if value is None or value != value else value  # NaN is not equal to itself
+def _predicted(table: Any, model_settings: dict[str, Any], *, threshold: float) -> Any:
+    """Splink's pairs at or above `threshold`, strongest first, as numpy arrays: the
+    two records, the probability and whether the pair is linkable."""
+    from splink import DuckDBAPI, Linker
+
+    db_api = DuckDBAPI()
+    registered = db_api.register(table)
+    linker = Linker(registered, model_settings, log_level="WARNING")
+    found = linker.inference.predict(threshold_match_probability=threshold)
+    sides = ", ".join(
+        f"l.{column} AS {column}_l, r.{column} AS {column}_r" for column in LINKABLE_COLUMNS
+    )
+    features = registered.physical_name
+    relation = found.as_duckdbpyrelation().query(
+        "p",
+        "SELECT unique_id_l, unique_id_r, match_probability, "  # noqa: S608 (no input)
+        f"{linkable_sql()} AS pair_linkable FROM ("
+        f"SELECT p.unique_id_l, p.unique_id_r, p.match_probability, p.match_weight, {sides} "
+        f"FROM p JOIN {features} AS l ON l.unique_id = p.unique_id_l "
+        f"JOIN {features} AS r ON r.unique_id = p.unique_id_r) AS q "
+        "ORDER BY match_weight DESC, unique_id_l, unique_id_r",
+    )
+    assert relation is not None  # a SELECT always gives a relation
+    arrays = relation.fetchnumpy()
+    return (
+        arrays["unique_id_l"],
+        arrays["unique_id_r"],
+        arrays["match_probability"],
+        arrays["pair_linkable"],
+    )
 
 
 # --- The background re-match of a partnership's whole index ----------------------

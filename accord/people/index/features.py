@@ -22,7 +22,7 @@ import datetime
 import hashlib
 import re
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -261,3 +261,97 @@ def derive(
 def describe(codes: list[str]) -> list[Problem]:
     """The problems' fields and messages, for the data-quality list."""
     return [Problem(code, *PROBLEMS[code]) for code in codes if code in PROBLEMS]
+
+
+def _column(
+    values: Sequence[Any], derive_one: Callable[[Any], tuple[str | None, ...]], width: int
+) -> list[list[str | None]]:
+    """`derive_one` of each value, computed once per distinct value, as `width` columns."""
+    import numpy as np
+    import pandas as pd
+
+    codes, distinct = pd.factorize(np.asarray(values, dtype=object), use_na_sentinel=True)
+    # Missing values (None, NaN) have the code -1: derived from None, last in the list.
+    derived = [derive_one(value) for value in distinct] + [derive_one(None)]
+    out = []
+    for i in range(width):
+        column = np.empty(len(derived), dtype=object)
+        column[:] = [item[i] for item in derived]
+        out.append(column[codes].tolist())
+    return out
+
+
+def derive_columns(
+    raw: Mapping[str, Sequence[Any]], *, premise_secret: bytes, today: datetime.date | None = None
+) -> dict[str, list[str | None]]:
+    """The features of many identities at once, as columns (`FEATURE_COLUMNS`).
+
+    `raw` maps each raw field `derive` reads to a sequence of values, one per identity,
+    all of one length. Every feature comes from one raw field through the same helpers
+    `derive` uses, so each distinct value (a given name, a postcode) is derived once;
+    `tests/people/index/test_features.py` holds this to `derive` record by record. The
+    problem codes are `derive`'s alone.
+    """
+    today = today or datetime.date.today()
+
+    def given(value: Any) -> tuple[str | None, ...]:
+        folded = _given({"given_names": value}, [])
+        return folded, canonical(folded) if folded else None
+
+    def family(value: Any) -> tuple[str | None, ...]:
+        folded = _family({"family_name": value}, [])
+        return folded, jellyfish.soundex(folded) if folded else None
+
+    def born(value: Any) -> tuple[str | None, ...]:
+        date = _dob({"date_of_birth": value}, [], today)
+        if date is None:
+            return None, None, None
+        swap = None
+        if date.day <= 12 and date.day != date.month:
+            swap = f"{date.year:04d}-{date.day:02d}-{date.month:02d}"
+        text = date.isoformat()
+        return text, swap, text[:4]
+
+    def email(value: Any) -> tuple[str | None, ...]:
+        return _email({"email": value}, [])
+
+    columns: dict[str, list[str | None]] = {}
+    columns["given"], columns["given_key"] = _column(raw["given_names"], given, 2)
+    columns["family"], columns["family_key"] = _column(raw["family_name"], family, 2)
+    columns["dob"], columns["dob_swap"], columns["dob_year"] = _column(
+        raw["date_of_birth"], born, 3
+    )
+    (columns["gender"],) = _column(
+        raw["gender"], lambda v: ({"female": "f", "male": "m", "other": "o"}.get(str(v or "")),), 1
+    )
+    columns["postcode"], columns["postcode_sector"], columns["postcode_district"] = _column(
+        raw["postcode"], lambda v: _postcode({"postcode": v}, []), 3
+    )
+    (columns["premise"],) = _column(
+        raw["address_line"], lambda v: (_premise(str(v or ""), premise_secret),), 1
+    )
+    (columns["phone"],) = _column(raw["phone"], lambda v: (_phone({"phone": v}, []),), 1)
+    columns["email"], columns["email_user"] = _column(raw["email"], email, 2)
+    (columns["nhs_number"],) = _column(
+        raw["nhs_number"], lambda v: (_nhs({"nhs_number": v}, []),), 1
+    )
+    (columns["police_id"],) = _column(
+        raw["police_id"],
+        lambda v: (re.sub(r"[^A-Z0-9]", "", str(v or "").upper()) or None,),
+        1,
+    )
+    return {column: columns[column] for column in FEATURE_COLUMNS}
+
+
+RAW_FIELDS: tuple[str, ...] = (
+    "given_names",
+    "family_name",
+    "date_of_birth",
+    "gender",
+    "phone",
+    "email",
+    "nhs_number",
+    "police_id",
+    "address_line",
+    "postcode",
+)

@@ -81,6 +81,16 @@ def _dl1(column: str) -> Test:
     return test
 
 
+def _dl1_sql(left: str, right: str) -> str:
+    """Damerau-Levenshtein at most 1, in SQL. The same as `damerau_levenshtein(l, r) <= 1`
+    (a swap of neighbours keeps the length and is two Levenshtein edits), but the slow
+    function only runs on the few pairs the fast one leaves in doubt."""
+    return (
+        f"(levenshtein({left}, {right}) <= 1 OR (length({left}) = length({right})"
+        f" AND levenshtein({left}, {right}) = 2 AND damerau_levenshtein({left}, {right}) <= 1))"
+    )
+
+
 def _missing(column: str) -> Test:
     def test(left: Features, right: Features) -> bool:
         return left[column] is None or right[column] is None
@@ -165,7 +175,7 @@ def _same_month(left: Features, right: Features) -> bool:
 
 
 _GIVEN_LIKE_SQL = (
-    "(given_key_l = given_key_r OR damerau_levenshtein(given_l, given_r) <= 1"
+    f"(given_key_l = given_key_r OR {_dl1_sql('given_l', 'given_r')}"
     " OR (levenshtein(given_l, given_r) <= 2 AND length(given_l) >= 5 AND length(given_r) >= 5)"
     " OR ((length(given_l) = 1 OR length(given_r) = 1)"
     " AND substr(given_l, 1, 1) = substr(given_r, 1, 1))"
@@ -176,7 +186,7 @@ _GIVEN_LIKE_SQL = (
 )
 _given_like = _any(_eq("given_key"), _dl1("given"), _long_typo, _initial, _shortened, _swapped)
 _DOB_NEAR_SQL = (
-    "(dob_l = dob_swap_r OR damerau_levenshtein(dob_l, dob_r) <= 1"
+    f"(dob_l = dob_swap_r OR {_dl1_sql('dob_l', 'dob_r')}"
     " OR substr(dob_l, 1, 7) = substr(dob_r, 1, 7))"
 )
 _dob_near = _any(_cross_eq("dob", "dob_swap"), _dl1("dob"), _same_month)
@@ -262,7 +272,7 @@ COMPARISONS: tuple[Comparison, ...] = (
             _exact("postcode_district", "Same postcode district"),
             Level(
                 "One character different or two swapped",
-                "damerau_levenshtein(postcode_l, postcode_r) <= 1",
+                _dl1_sql("postcode_l", "postcode_r"),
                 _dl1("postcode"),
             ),
             ELSE,
@@ -307,7 +317,7 @@ COMPARISONS: tuple[Comparison, ...] = (
             _exact("police_id"),
             Level(
                 "One character different or two swapped",
-                "damerau_levenshtein(police_id_l, police_id_r) <= 1",
+                _dl1_sql("police_id_l", "police_id_r"),
                 _dl1("police_id"),
             ),
             ELSE,
@@ -538,8 +548,14 @@ def train(
     seed: int = 1,
     u_max_pairs: float = 5e6,
     em_sample: float = 0.3,
+    em_records_at_most: int = 60_000,
 ) -> dict[str, Any]:
-    """Train the model on a pandas frame of features (FEATURE_COLUMNS + unique_id).
+    """Train the model on features (FEATURE_COLUMNS + unique_id), a pandas frame or an
+    Arrow table.
+
+    Expectation maximisation sees `em_sample` of the records, but at most about
+    `em_records_at_most` of them: the pairs it compares grow with the square of the
+    records sampled, and a larger sample teaches m no more.
 
     Returns the artefact: the trained Splink settings and a description of the data
     (its size and how complete each column is; never any value of it).
@@ -547,30 +563,41 @@ def train(
     from splink import DuckDBAPI, Linker
 
     db_api = DuckDBAPI()
-    table = db_api.register(frame[["unique_id", *FEATURE_COLUMNS]])
+    if hasattr(frame, "select"):  # an Arrow table
+        table = db_api.register(frame.select(["unique_id", *FEATURE_COLUMNS]))
+        records = frame.num_rows
+        completeness = {
+            column: round(1 - frame[column].null_count / max(records, 1), 4)
+            for column in FEATURE_COLUMNS
+        }
+    else:  # a pandas frame
+        table = db_api.register(frame[["unique_id", *FEATURE_COLUMNS]])
+        records = len(frame)
+        completeness = {
+            column: round(float(frame[column].notna().mean()), 4) for column in FEATURE_COLUMNS
+        }
     linker = Linker(table, splink_settings(), log_level="WARNING")
     linker.training.estimate_probability_two_random_records_match(
         list(PRIOR_RULES), recall=PRIOR_RECALL
     )
     linker.training.estimate_u_using_random_sampling(max_pairs=u_max_pairs, seed=seed)
+    sample = min(em_sample, em_records_at_most / max(records, 1))
     for rule in EM_BLOCKING_RULES:
         linker.training.estimate_parameters_using_expectation_maximisation(
-            rule, record_sample_proportion=em_sample
+            rule, record_sample_proportion=sample
         )
     settings = linker.misc.save_model_to_json()
     filled = _fill_unobserved(settings, u_max_pairs)
-    completeness = {
-        column: round(float(frame[column].notna().mean()), 4) for column in FEATURE_COLUMNS
-    }
     return {
         "version": version,
         "trained_at": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
         "training_data": {
             "description": description,
-            "records": len(frame),
+            "records": records,
             "completeness": completeness,
             "u": f"random sampling, up to {int(u_max_pairs)} pairs, seed {seed}",
-            "m": "expectation maximisation blocked on: " + "; ".join(EM_BLOCKING_RULES),
+            "m": f"expectation maximisation on {sample:.3g} of the records, blocked on: "
+            + "; ".join(EM_BLOCKING_RULES),
             "prior": f"deterministic rules at recall {PRIOR_RECALL}: " + "; ".join(PRIOR_RULES),
             "levels_not_observed": filled,
         },

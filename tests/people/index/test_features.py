@@ -7,7 +7,15 @@ import datetime
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from accord.people.index.features import FEATURE_COLUMNS, derive, describe, nhs_check_digit_ok
+from accord.people.index import synthetic
+from accord.people.index.features import (
+    FEATURE_COLUMNS,
+    RAW_FIELDS,
+    derive,
+    derive_columns,
+    describe,
+    nhs_check_digit_ok,
+)
 from accord.people.index.model import BLOCKING_RULES, COMPARISONS
 
 SECRET = b"test-secret"
@@ -115,3 +123,42 @@ def test_no_input_crashes_the_features_the_blocking_or_the_comparisons(raw, othe
         rule.holds(features, right)
     for comparison in COMPARISONS:
         assert any(level.test(features, right) for level in comparison.levels)
+
+
+def _columns_of(records):
+    raw = {field: [record.get(field) for record in records] for field in RAW_FIELDS}
+    columns = derive_columns(raw, premise_secret=SECRET, today=TODAY)
+    return [{column: columns[column][i] for column in FEATURE_COLUMNS} for i in range(len(records))]
+
+
+def test_many_identities_at_once_have_the_features_each_has_alone():
+    records = synthetic.generate(300, seed=5, household_heavy=True)
+    records += [{"given_names": "Unknown", "date_of_birth": "31/02/1990", "nhs_number": "123"}]
+    expected = [derive(r, premise_secret=SECRET, today=TODAY)[0] for r in records]
+    assert _columns_of(records) == expected
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.lists(
+        st.fixed_dictionaries(
+            {},
+            optional={
+                "given_names": _text,
+                "family_name": _text,
+                "date_of_birth": st.one_of(st.dates(), _text, st.none()),
+                "gender": _text,
+                "phone": _text,
+                "email": _text,
+                "nhs_number": _text,
+                "police_id": _text,
+                "address_line": _text,
+                "postcode": _text,
+            },
+        ),
+        max_size=8,
+    )
+)
+def test_arbitrary_identities_at_once_have_the_features_each_has_alone(records):
+    expected = [derive(r, premise_secret=SECRET, today=TODAY)[0] for r in records]
+    assert _columns_of(records) == expected

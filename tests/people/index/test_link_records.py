@@ -1,0 +1,99 @@
+"""The batch matcher on records outside the database: its linkable pairs, its
+clustering under the household safeguard, and the whole of `link_records`."""
+
+from __future__ import annotations
+
+import itertools
+
+from accord.people.index import synthetic
+from accord.people.index.batch import (
+    BENCH_SECRET,
+    _predicted,
+    cluster_pairs,
+    features_table,
+    link_records,
+)
+from accord.people.index.features import FEATURE_COLUMNS, RAW_FIELDS, derive_columns
+from accord.people.index.model import load_model
+from accord.people.index.safeguards import linkable
+
+
+def _truth(records):
+    by_person, by_household = {}, {}
+    for record in records:
+        by_person.setdefault(record["person"], []).append(record["record_id"])
+        if record["household"] is not None:
+            by_household.setdefault(record["household"], []).append(record)
+    same = {
+        tuple(sorted(pair)) for ids in by_person.values() for pair in itertools.combinations(ids, 2)
+    }
+    household = {
+        tuple(sorted((a["record_id"], b["record_id"])))
+        for members in by_household.values()
+        for a, b in itertools.combinations(members, 2)
+        if a["person"] != b["person"]
+    }
+    return same, household
+
+
+def _scored(records):
+    raw = {field: [r.get(field) for r in records] for field in RAW_FIELDS}
+    columns = derive_columns(raw, premise_secret=BENCH_SECRET)
+    left, right, probability, flags = _predicted(
+        features_table(columns), load_model().settings, threshold=0.5
+    )
+    rows = [{c: columns[c][i] for c in FEATURE_COLUMNS} for i in range(len(records))]
+    scored = zip(left.tolist(), right.tolist(), probability.tolist(), flags.tolist(), strict=True)
+    return rows, list(scored)
+
+
+def test_the_linkable_flag_worked_out_in_sql_is_the_safeguards_own():
+    records = synthetic.generate(1500, seed=11, household_heavy=True)
+    rows, scored = _scored(records)
+    assert len(scored) > 500
+    assert {flag for *_, flag in scored} == {True, False}
+    for left, right, _, flag in scored:
+        assert flag == linkable(rows[left], rows[right]), (rows[left], rows[right])
+
+
+def test_the_safeguard_keeps_households_apart_where_the_model_alone_chains_them():
+    records = synthetic.generate(1500, seed=12, household_heavy=True)
+    same, household = _truth(records)
+    rows, scored = _scored(records)
+    name = {i: r["record_id"] for i, r in enumerate(records)}
+    guarded = cluster_pairs(scored, rows, link_at=0.99).pairs(name.__getitem__)
+    alone = cluster_pairs(scored, rows, link_at=0.99, safeguard=False).pairs(name.__getitem__)
+    assert len(guarded & same) / len(guarded) >= 0.99
+    assert len(guarded & household) < len(alone & household)
+    assert len(alone & household) > 0.05 * len(alone)
+
+
+def _features(**values):
+    features = dict.fromkeys(FEATURE_COLUMNS)
+    features.update(values)
+    return features
+
+
+def test_a_mother_and_her_namesake_daughter_are_not_chained_through_a_shared_record():
+    mother = _features(given="sarah", given_key="sarah", family="xq", dob="1980-03-04")
+    mother_typo = _features(given="sara", given_key="sarah", family="xq", dob="1980-03-04")
+    daughter = _features(given="sarah", given_key="sarah", family="xq", dob="2008-03-04")
+    features = {"m": mother, "m2": mother_typo, "d": daughter}
+    # The strongest pair joins the mother's two records; the daughter's record pairs
+    # with one of them well enough to link, but it conflicts with the mother's.
+    ordered = [("m", "m2", 0.9999), ("d", "m2", 0.995), ("d", "m", 0.995)]
+    assert cluster_pairs(ordered, features, link_at=0.99).pairs() == {("m", "m2")}
+    alone = cluster_pairs(ordered, features, link_at=0.99, safeguard=False).pairs()
+    assert alone == {("m", "m2"), ("d", "m"), ("d", "m2")}
+
+
+def test_link_records_finds_the_same_people_without_joining_families():
+    records = synthetic.generate(2000, seed=13, household_heavy=True)
+    same, household = _truth(records)
+    inputs = [{k: v for k, v in r.items() if k not in ("person", "household")} for r in records]
+    found = link_records(inputs)
+    assert found
+    assert len(found & same) / len(found) >= 0.99
+    assert len(found & same) / len(same) >= 0.85
+    assert len(found & household) <= 0.01 * len(found)
+    assert all(a < b for a, b in found)
