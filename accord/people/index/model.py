@@ -388,7 +388,10 @@ PRIOR_RULES = (
     "l.email = r.email AND l.dob = r.dob",
 )
 PRIOR_RECALL = 0.7
-EM_BLOCKING_RULES = ("l.dob = r.dob", "l.postcode = r.postcode AND l.family_key = r.family_key")
+EM_BLOCKING_RULES = (
+    "l.dob = r.dob AND l.given_key = r.given_key",
+    "l.postcode = r.postcode AND l.family_key = r.family_key",
+)
 
 
 def splink_settings(link_type: str = "dedupe_only") -> dict[str, Any]:
@@ -547,8 +550,8 @@ def train(
     description: str,
     seed: int = 1,
     u_max_pairs: float = 5e6,
-    em_sample: float = 0.3,
-    em_records_at_most: int = 60_000,
+    em_sample: float = 1.0,
+    em_records_at_most: int = 300_000,
 ) -> dict[str, Any]:
     """Train the model on features (FEATURE_COLUMNS + unique_id), a pandas frame or an
     Arrow table.
@@ -596,7 +599,7 @@ def train(
             "records": records,
             "completeness": completeness,
             "u": f"random sampling, up to {int(u_max_pairs)} pairs, seed {seed}",
-            "m": f"expectation maximisation on {sample:.3g} of the records, blocked on: "
+            "m": f"expectation maximisation on {sample:.0%} of the records, blocked on: "
             + "; ".join(EM_BLOCKING_RULES),
             "prior": f"deterministic rules at recall {PRIOR_RECALL}: " + "; ".join(PRIOR_RULES),
             "levels_not_observed": filled,
