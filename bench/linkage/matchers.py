@@ -55,8 +55,9 @@ def _peak_kb() -> int:
 def _django() -> None:
     """Accord's modules may import Django models: set Django up without a database.
 
-    Nothing here queries a database; SQLite in memory only satisfies the settings when
-    the benchmark runs without `bin/with-postgres`.
+    Nothing here queries a database but the online path (which needs PostgreSQL);
+    SQLite in memory only satisfies the settings when the benchmark runs without
+    `bin/with-postgres`.
     """
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.test")
     os.environ.setdefault("DATABASE_URL", "sqlite:///:memory:")
@@ -353,32 +354,37 @@ def child(matcher: str, data_path: str, link_type: str, out_path: str) -> None:
 
 
 def online_hook_available() -> str | None:
-    """None when `accord.people.index.batch.online_benchmark` exists, else why not."""
+    """None when the online benchmark can run here, else why not: it needs
+    `bench.linkage.online` to import and the database to be PostgreSQL (the production
+    database, where the candidate index lives), which `bin/with-postgres` provides."""
     try:
         _django()
-        from accord.people.index import batch
+        from django.db import connection
+
+        from bench.linkage.online import NEEDS_POSTGRES, online_benchmark  # noqa: F401
     except Exception as error:
         return f"{type(error).__name__}: {error}"
-    if not callable(getattr(batch, "online_benchmark", None)):
-        return "accord.people.index.batch has no online_benchmark"
+    if connection.vendor != "postgresql":
+        return NEEDS_POSTGRES
     return None
 
 
 def online_child(data_path: str, out_path: str) -> None:
-    """Accord's own online measurement against the index built from these records.
-
-    The hook owns the method (which identities arrive, how many, what is timed) and
-    returns a mapping with at least `p50_ms` and `p99_ms`; the benchmark reports it as
-    given, with the child's wall time and peak memory.
+    """Accord's online matching, measured against a person index built from these
+    records: `bench.linkage.online.online_benchmark`, whose docstring gives the method
+    (which identities arrive, how many, what is timed, Splink's per-record paths as the
+    baseline). It returns a mapping with at least `p50_ms` and `p99_ms`; the benchmark
+    reports it with the child's wall time and peak memory (the load of the index
+    included).
     """
     outcome: dict[str, Any]
     try:
         _django()
-        from accord.people.index import batch
+        from bench.linkage.online import online_benchmark
 
         records = as_records(read_input(data_path))
         started = time.perf_counter()
-        measured = dict(batch.online_benchmark(records))  # type: ignore[attr-defined]
+        measured = dict(online_benchmark(records))
         outcome = {
             "measured": measured,
             "seconds": time.perf_counter() - started,
