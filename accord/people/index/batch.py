@@ -27,7 +27,7 @@ from accord.people.index.features import (
     derive,
     derive_columns,
 )
-from accord.people.index.model import COMPARISONS, Model, model_from_settings, train
+from accord.people.index.model import COMPARISONS, Model, duckdb_api, model_from_settings, train
 from accord.people.index.safeguards import AGREEING_LEVELS, IDENTIFIERS, conflicting, linkable
 
 if TYPE_CHECKING:
@@ -283,9 +283,9 @@ def link_records(
 def _predicted(table: Any, model_settings: dict[str, Any], *, threshold: float) -> Any:
     """Splink's pairs at or above `threshold`, strongest first, as numpy arrays: the
     two records, the probability and whether the pair is linkable."""
-    from splink import DuckDBAPI, Linker
+    from splink import Linker
 
-    db_api = DuckDBAPI()
+    db_api = duckdb_api()
     registered = db_api.register(table)
     linker = Linker(registered, model_settings, log_level="WARNING")
     found = linker.inference.predict(threshold_match_probability=threshold)

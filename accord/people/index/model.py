@@ -543,6 +543,22 @@ def _fill_unobserved(settings: dict[str, Any], u_pairs: float) -> list[str]:
     return filled
 
 
+def duckdb_api() -> Any:
+    """A Splink DuckDB backend on a connection of its own, its memory bounded.
+
+    DuckDB would otherwise take up to four fifths of the machine's memory for its
+    buffers; with a bound it spills to a temporary directory instead. The bound is
+    ACCORD_INDEX_DUCKDB_MEMORY (DuckDB's notation, default "1GB").
+    """
+    import os
+
+    import duckdb
+    from splink import DuckDBAPI
+
+    limit = os.environ.get("ACCORD_INDEX_DUCKDB_MEMORY", "1GB")
+    return DuckDBAPI(connection=duckdb.connect(config={"memory_limit": limit}))
+
+
 def train(
     frame: Any,
     *,
@@ -563,9 +579,9 @@ def train(
     Returns the artefact: the trained Splink settings and a description of the data
     (its size and how complete each column is; never any value of it).
     """
-    from splink import DuckDBAPI, Linker
+    from splink import Linker
 
-    db_api = DuckDBAPI()
+    db_api = duckdb_api()
     if hasattr(frame, "select"):  # an Arrow table
         table = db_api.register(frame.select(["unique_id", *FEATURE_COLUMNS]))
         records = frame.num_rows
