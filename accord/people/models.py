@@ -237,8 +237,7 @@ class BlockKey(models.Model):
     class Meta:
         indexes = [
             models.Index(fields=["key"], name="blockkey_key_idx"),
-            models.Index(fields=["identity"], name="blockkey_identity_idx"),
-        ]
+        ]  # the identity foreign key has its own index
 
     def __str__(self) -> str:
         return f"block key {self.key}"

@@ -140,24 +140,10 @@ def _judged_different(mine: set[uuid.UUID], theirs: set[uuid.UUID]) -> bool:
     return PairJudgement.objects.filter(across, verdict=PairJudgement.Verdict.DIFFERENT).exists()
 
 
-def _households_agree(person_a: uuid.UUID, person_b: uuid.UUID) -> bool:
+def _households_agree(side_a: list[Features], side_b: list[Features]) -> bool:
     """No identity of one person disagrees with one of the other on given name and
     date of birth (the safeguard that keeps a family from chaining into one)."""
-    values = dict(
-        MatchFeatures.objects.filter(identity__person_id__in=[person_a, person_b]).values_list(
-            "identity_id", "values"
-        )
-    )
-    owner = dict(
-        Identity.objects.filter(person_id__in=[person_a, person_b]).values_list("id", "person_id")
-    )
-    side_a = [values[i] for i, p in owner.items() if p == person_a and i in values]
-    side_b = [values[i] for i, p in owner.items() if p == person_b and i in values]
-    for left in side_a:
-        for right in side_b:
-            if conflicting(left, right):
-                return False
-    return True
+    return not any(conflicting(left, right) for left in side_a for right in side_b)
 
 
 def match_identity(identity: Identity, *, actor: Any, model: Model | None = None) -> Outcome:
@@ -226,23 +212,29 @@ def decide_pair(
     if result.match_probability < limits.review_at:
         return "below"
     people = dict(Identity.objects.filter(id__in=[arriving, other]).values_list("id", "person_id"))
-    features_of = dict(
-        MatchFeatures.objects.filter(identity_id__in=[arriving, other]).values_list(
-            "identity_id", "values"
-        )
-    )
     mine, theirs = people[arriving], people[other]
     if mine == theirs:
         return "same"
-    my_ids = set(Identity.objects.filter(person_id=mine).values_list("id", flat=True))
-    their_ids = set(Identity.objects.filter(person_id=theirs).values_list("id", flat=True))
-    if _judged_different(my_ids, their_ids):
+    # Both persons' identities with their features, in one statement.
+    members = Identity.objects.filter(person_id__in=[mine, theirs]).values_list(
+        "id", "person_id", "match_features__values"
+    )
+    features_of: dict[uuid.UUID, Features] = {}
+    sides: dict[uuid.UUID, set[uuid.UUID]] = {mine: set(), theirs: set()}
+    for identity_id, person_id, values in members:
+        sides[person_id].add(identity_id)
+        if values is not None:
+            features_of[identity_id] = values
+    if _judged_different(sides[mine], sides[theirs]):
         return "different"
     if (
         may_link
         and result.match_probability >= limits.link_at
         and linkable(features_of[arriving], features_of[other])
-        and _households_agree(mine, theirs)
+        and _households_agree(
+            [features_of[i] for i in sides[mine] if i in features_of],
+            [features_of[i] for i in sides[theirs] if i in features_of],
+        )
     ):
         try:
             persons_merge(
