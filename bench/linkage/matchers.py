@@ -99,6 +99,17 @@ def run_accord(frame: Any, link_type: str) -> tuple[Callable[[], set[tuple[str, 
     return lambda: set(link_records(records)), note
 
 
+def run_accord_alone(frame: Any, link_type: str) -> tuple[Callable[[], set[tuple[str, str]]], str]:
+    """Accord's model without the household safeguard: what the safeguard costs on
+    data without families (FEBRL) and what it saves on data with them."""
+    _django()
+    from accord.people.index.batch import link_records
+
+    records = as_records(frame)
+    note = "safeguard off; dedupe_only over both files"
+    return lambda: set(link_records(records, safeguard=False)), note
+
+
 # --- Splink ---------------------------------------------------------------------------
 
 _LEADING_NUMBER = re.compile(r"^\s*(?:flat\s+\d+\s*,\s*)?(\d+[a-z]?)\b\s*(.*)$", re.IGNORECASE)
@@ -318,6 +329,7 @@ def run_recordlinkage(frame: Any, link_type: str) -> tuple[Callable[[], set[tupl
 
 MATCHERS: dict[str, Callable[[Any, str], tuple[Callable[[], set[tuple[str, str]]], str]]] = {
     "accord": run_accord,
+    "accord_alone": run_accord_alone,
     "splink": run_splink,
     "recordlinkage": run_recordlinkage,
 }
