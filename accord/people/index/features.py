@@ -290,7 +290,8 @@ def derive_columns(
     all of one length. Every feature comes from one raw field through the same helpers
     `derive` uses, so each distinct value (a given name, a postcode) is derived once;
     `tests/people/index/test_features.py` holds this to `derive` record by record. The
-    problem codes are `derive`'s alone.
+    problem codes are `derive`'s alone. A missing value may be None or, from a pandas
+    frame, NaN: both are derived as None.
     """
     today = today or datetime.date.today()
 
