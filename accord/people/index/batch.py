@@ -153,14 +153,21 @@ def features_frame(records: Iterable[Mapping[str, Any]], *, id_key: str = "recor
     return pd.DataFrame({"unique_id": ids, **columns}, columns=["unique_id", *FEATURE_COLUMNS])
 
 
-def features_table(columns: Mapping[str, list[str | None]]) -> Any:
+def features_table(
+    columns: dict[str, list[str | None]], *, keep: Iterable[str] = FEATURE_COLUMNS
+) -> Any:
     """Feature columns as an Arrow table, `unique_id` the row number: what DuckDB reads
-    without copying, at a fraction of a frame of Python strings' memory."""
+    without copying, at a fraction of a frame of Python strings' memory. Columns not
+    in `keep` are dropped from `columns` as soon as they are converted."""
     import pyarrow as pa
 
+    kept = set(keep)
     rows = len(columns[FEATURE_COLUMNS[0]])
     table = {"unique_id": pa.array(range(rows), pa.int64())}
-    table.update({column: pa.array(columns[column], pa.string()) for column in FEATURE_COLUMNS})
+    for column in FEATURE_COLUMNS:
+        table[column] = pa.array(columns[column], pa.string())
+        if column not in kept:
+            del columns[column]
     return pa.table(table)
 
 
@@ -255,10 +262,7 @@ def link_records(
     ids, raw = _raw_columns(records, id_key)
     columns = derive_columns(raw, premise_secret=BENCH_SECRET)
     del raw
-    table = features_table(columns)
-    for column in FEATURE_COLUMNS:
-        if column not in SAFEGUARD_COLUMNS:
-            del columns[column]
+    table = features_table(columns, keep=SAFEGUARD_COLUMNS)
     artefact = train(
         table,
         version="batch",

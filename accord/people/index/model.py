@@ -548,14 +548,14 @@ def duckdb_api() -> Any:
 
     DuckDB would otherwise take up to four fifths of the machine's memory for its
     buffers; with a bound it spills to a temporary directory instead. The bound is
-    ACCORD_INDEX_DUCKDB_MEMORY (DuckDB's notation, default "1GB").
+    ACCORD_INDEX_DUCKDB_MEMORY (DuckDB's notation, default "512MB").
     """
     import os
 
     import duckdb
     from splink import DuckDBAPI
 
-    limit = os.environ.get("ACCORD_INDEX_DUCKDB_MEMORY", "1GB")
+    limit = os.environ.get("ACCORD_INDEX_DUCKDB_MEMORY", "512MB")
     return DuckDBAPI(connection=duckdb.connect(config={"memory_limit": limit}))
 
 
