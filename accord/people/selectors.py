@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
@@ -45,6 +46,27 @@ def person_get_for(*, actor: Any, person_id: uuid.UUID | str) -> Person:
         )
     except (Person.DoesNotExist, ValueError):
         raise NotFound from None
+
+
+def survivor_for(*, actor: Any, person_id: uuid.UUID | str) -> Person | None:
+    """The person a merged person of the actor's partnership now is (following merges
+    of merges), if the actor may see that person; otherwise None."""
+    try:
+        merged = Person.objects.filter(
+            pk=person_id, partnership_id=actor.partnership_id, merged_into__isnull=False
+        ).first()
+    except (ValueError, ValidationError):
+        return None
+    seen: set[uuid.UUID] = set()
+    while merged is not None and merged.merged_into_id is not None and merged.id not in seen:
+        seen.add(merged.id)
+        merged = Person.objects.filter(pk=merged.merged_into_id).first()
+    if merged is None or merged.id in seen:
+        return None
+    try:
+        return person_get_for(actor=actor, person_id=merged.id)
+    except NotFound:
+        return None
 
 
 @dataclass(frozen=True)

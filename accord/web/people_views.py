@@ -151,7 +151,14 @@ def person_new(request: HttpRequest) -> HttpResponse:
 def person(request: HttpRequest, person_id: Any) -> HttpResponse:
     """What agencies know about the person, as far as the access policy allows."""
     actor: Any = request.user
-    subject = people.person_get_for(actor=actor, person_id=person_id)
+    try:
+        subject = people.person_get_for(actor=actor, person_id=person_id)
+    except NotFound:
+        # A person merged into another: her page is now the other's, if the actor may see it.
+        survivor = people.survivor_for(actor=actor, person_id=person_id)
+        if survivor is None:
+            raise
+        return redirect("web:person", person_id=survivor.id)
     # One reading: the grants are read once, and every read and flag audited together.
     with PersonReading(actor=actor, person_id=subject.id) as reading:
         found = people.identities_for(actor=actor, person=subject, reading=reading)

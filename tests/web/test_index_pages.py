@@ -383,3 +383,18 @@ def test_weights_are_signed_and_probabilities_keep_their_telling_digits():
         "99.954%",
         "99.999%",
     ]
+
+
+def test_a_merged_persons_page_leads_to_the_person_she_now_is(cast, world, pair_, client_for):
+    persons_merge(
+        actor=cast.police_spoc,
+        survivor_id=world.person_id,
+        merged_id=pair_.dup_person_id,
+        reason="One person.",
+    )
+    old = reverse("web:person", args=[pair_.dup_person_id])
+    response = client_for(cast.police_spoc).get(old)
+    assert response.status_code == 302 and response["Location"] == _person_url(world)
+    assert client_for(cast.police_spoc).get(old, follow=True).status_code == 200
+    unknown = reverse("web:person", args=["00000000-0000-4000-8000-000000000000"])
+    assert client_for(cast.police_spoc).get(unknown).status_code == 404
