@@ -181,24 +181,6 @@ def predict(frame: Any, model_settings: dict[str, Any], *, threshold: float) -> 
     return linker.inference.predict(threshold_match_probability=threshold)
 
 
-def cluster_predictions(
-    predictions: Any, features: Mapping[Any, Features], *, link_at: float, safeguard: bool = True
-) -> Clusters:
-    """Join records strongest pair first, under the household safeguard."""
-    ordered = predictions.sort_values("match_weight", ascending=False)
-    return cluster_pairs(
-        zip(
-            ordered["unique_id_l"],
-            ordered["unique_id_r"],
-            ordered["match_probability"],
-            strict=True,
-        ),
-        features,
-        link_at=link_at,
-        safeguard=safeguard,
-    )
-
-
 def cluster_pairs(
     ordered: Iterable[tuple[Any, Any, float]] | Iterable[tuple[Any, Any, float, bool]],
     features: Mapping[Any, Features],
