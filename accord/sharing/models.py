@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable
+from typing import Any
 
 from django.db import models
 from django.utils import timezone
@@ -200,17 +201,18 @@ class GrantManager(models.Manager["AccessGrant"]):
             Identity.objects.filter(which, may_be_shared=False).update(may_be_shared=True)
         return made
 
+    def covering_contact_details(self, *, person_id: Any, agency_id: Any) -> Any:
+        """The grants that ever covered this agency's contact details about this person
+        (the ids may be `OuterRef`s, for a subquery)."""
+        return self.filter(
+            person_id=person_id,
+            holder_agency_id=agency_id,
+            category=InformationCategory.CONTACT_DETAILS,
+        ).exclude(basis=Basis.NAMED)
+
     def cover_contact_details(self, *, person_id: uuid.UUID, agency_id: uuid.UUID) -> bool:
         """Has a grant ever covered this agency's contact details about this person?"""
-        return (
-            self.filter(
-                person_id=person_id,
-                holder_agency_id=agency_id,
-                category=InformationCategory.CONTACT_DETAILS,
-            )
-            .exclude(basis=Basis.NAMED)
-            .exists()
-        )
+        return self.covering_contact_details(person_id=person_id, agency_id=agency_id).exists()
 
 
 class AccessGrant(models.Model):

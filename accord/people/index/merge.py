@@ -49,6 +49,7 @@ words, table names and ids, never a reason's text.
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -56,13 +57,12 @@ from typing import Any
 
 from django.apps import apps
 from django.core.exceptions import FieldDoesNotExist, ValidationError
-from django.db import models, transaction
-from django.db.models import Q, TextField, Value
-from django.db.models.functions import Cast
+from django.db import connection, models, transaction
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from accord.audit.models import AuditAction
-from accord.audit.services import audit_record
+from accord.audit.services import AuditEntry, audit_record, audit_record_many
 from accord.core.errors import NotFound, require
 from accord.core.ids import NO_ID, uuid_or_none
 from accord.marac.models import Case as MaracCase
@@ -175,21 +175,35 @@ def _locked_persons(actor: Any, *person_ids: Any) -> dict[uuid.UUID, Person]:
     return persons
 
 
+@functools.cache
+def _rows_statement(links: tuple[PersonLink, ...], vendor: str) -> str:
+    """The statement `_rows_of` runs, built once from the models: for each table, the
+    link's key and each row's primary key as text, where the row refers to the person."""
+    quote = connection.ops.quote_name
+    parts = []
+    for link in links:
+        pk = link.model._meta.pk
+        assert pk is not None and pk.column
+        parts.append(
+            f"SELECT %s, CAST({quote(pk.column)} AS TEXT) "  # noqa: S608 (names from models)
+            f"FROM {quote(link.model._meta.db_table)} WHERE {quote(link.field.column)} = %s"
+        )
+    return " UNION ALL ".join(parts)
+
+
 def _rows_of(links: list[PersonLink], person_id: uuid.UUID) -> dict[str, list[str]]:
     """The primary keys (as text, sorted) of every row referring to the person, by
     link key, in one statement: a newly arrived person refers to almost nothing, and
-    asking each table in turn was most of an automatic link's time."""
-    queries = [
-        link.pointing_at(person_id)
-        .annotate(_link=Value(link.key, output_field=TextField()))
-        .annotate(_pk=Cast("pk", output_field=TextField()))
-        .values_list("_link", "_pk")
-        .order_by()
-        for link in links
-    ]
+    asking each table in turn was most of an automatic link's time. (The statement
+    names only tables and columns read from the models; its values are parameters.)"""
+    person = Person._meta.pk.get_db_prep_value(person_id, connection)
+    params = [value for link in links for value in (link.key, person)]
+    with connection.cursor() as cursor:
+        cursor.execute(_rows_statement(tuple(links), connection.vendor), params)
+        rows = cursor.fetchall()
     by_key = {link.key: link for link in links}
     found: dict[str, list[str]] = {}
-    for key, pk in queries[0].union(*queries[1:], all=True):
+    for key, pk in rows:
         # As text the databases differ (SQLite keeps a UUID without its dashes).
         found.setdefault(key, []).append(str(by_key[key].model._meta.pk.to_python(pk)))
     return {key: sorted(pks) for key, pks in sorted(found.items())}
@@ -199,13 +213,25 @@ def _identity_ids(person_id: uuid.UUID) -> set[uuid.UUID]:
     return set(Identity.objects.filter(person_id=person_id).values_list("id", flat=True))
 
 
+def _identity_ids_of(*person_ids: uuid.UUID) -> dict[uuid.UUID, set[uuid.UUID]]:
+    """Each person's identities, in one statement."""
+    found: dict[uuid.UUID, set[uuid.UUID]] = {person_id: set() for person_id in person_ids}
+    rows = Identity.objects.filter(person_id__in=person_ids).values_list("person_id", "id")
+    for person_id, identity_id in rows:
+        found[person_id].add(identity_id)
+    return found
+
+
 def _hints_recompute(person_ids: Iterable[uuid.UUID]) -> None:
     """Set `may_be_shared` on the identities of these persons whose agency's contact
-    details about their person a grant now covers (ADR 0012). Never cleared."""
-    pending = Identity.objects.filter(person_id__in=list(person_ids), may_be_shared=False)
-    for person_id, agency_id in set(pending.values_list("person_id", "agency_id")):
-        if AccessGrant.objects.cover_contact_details(person_id=person_id, agency_id=agency_id):
-            pending.filter(person_id=person_id, agency_id=agency_id).update(may_be_shared=True)
+    details about their person a grant now covers (ADR 0012), in one statement.
+    Never cleared."""
+    covered = AccessGrant.objects.covering_contact_details(
+        person_id=OuterRef("person_id"), agency_id=OuterRef("agency_id")
+    )
+    Identity.objects.filter(
+        Exists(covered), person_id__in=list(person_ids), may_be_shared=False
+    ).update(may_be_shared=True)
 
 
 # --- Merging ----------------------------------------------------------------------------
@@ -301,7 +327,8 @@ def persons_merge(
             errors["merged"] = ["This person was merged into another already."]
         if errors:
             raise ValidationError(errors)
-        survivor_ids, merged_ids = _identity_ids(survivor.id), _identity_ids(merged.id)
+        identities = _identity_ids_of(survivor.id, merged.id)
+        survivor_ids, merged_ids = identities[survivor.id], identities[merged.id]
         judgement = _judged_different(survivor_ids, merged_ids)
         if judgement is not None:
             errors["merged"] = [
@@ -314,12 +341,15 @@ def persons_merge(
         ):
             errors["review"] = ["This review is not about these two people."]
         links = person_links()
+        # Only a table holding a row of the merged person can clash (a person just
+        # arrived holds an identity and an address, neither of them unique).
+        moved = _rows_of(links, merged.id)
         for link in links:
-            errors.update(_unique_clashes(link, survivor.id, merged.id))
+            if link.key in moved:
+                errors.update(_unique_clashes(link, survivor.id, merged.id))
         if errors:
             raise ValidationError(errors)
 
-        moved = _rows_of(links, merged.id)
         by_key = {link.key: link for link in links}
         for key, pks in moved.items():
             by_key[key].repoint(by_key[key].rows.filter(pk__in=pks), survivor.id)
@@ -364,16 +394,20 @@ def _audit_both(
     survivor: tuple[uuid.UUID, str, list[str]],
     merged: tuple[uuid.UUID, str, list[str]],
 ) -> None:
-    for person_id, reason, changed in (survivor, merged):
-        audit_record(
-            actor=actor,
-            action=AuditAction.UPDATE,
-            object_type="merge",
-            object_id=merge.id,
-            person_id=person_id,
-            reason=reason,
-            changed_fields=changed,
-        )
+    audit_record_many(
+        actor=actor,
+        entries=[
+            AuditEntry(
+                action=AuditAction.UPDATE,
+                object_type="merge",
+                object_id=merge.id,
+                person_id=person_id,
+                reason=reason,
+                changed_fields=tuple(changed),
+            )
+            for person_id, reason, changed in (survivor, merged)
+        ],
+    )
 
 
 # --- Following: what goes with identities that moved -----------------------------------

@@ -28,7 +28,6 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db.models import Q
 from django.utils import timezone
 
 from accord.people.index import candidates as index
@@ -120,7 +119,7 @@ def pair(a: uuid.UUID, b: uuid.UUID) -> tuple[uuid.UUID, uuid.UUID]:
 class Outcome:
     action: str  # "linked", "review" or "new"
     person_id: uuid.UUID
-    reviews: list[ReviewItem] = field(default_factory=list)
+    reviews: list[tuple[uuid.UUID, uuid.UUID]] = field(default_factory=list)  # pairs queued
     best: Score | None = None
 
 
@@ -133,17 +132,83 @@ def _score_all(
     ]
 
 
-def _judged_different(mine: set[uuid.UUID], theirs: set[uuid.UUID]) -> bool:
-    across = Q(identity_a__in=mine, identity_b__in=theirs) | Q(
-        identity_a__in=theirs, identity_b__in=mine
-    )
-    return PairJudgement.objects.filter(across, verdict=PairJudgement.Verdict.DIFFERENT).exists()
-
-
 def _households_agree(side_a: list[Features], side_b: list[Features]) -> bool:
     """No identity of one person disagrees with one of the other on given name and
     date of birth (the safeguard that keeps a family from chaining into one)."""
     return not any(conflicting(left, right) for left in side_a for right in side_b)
+
+
+@dataclass
+class _Around:
+    """What deciding pairs needs to know about the persons in play, read in three
+    statements however many pairs are decided: every identity of those persons with
+    its features, and the judgements and review items between those identities. A
+    merge made while deciding is applied here too (`joined`)."""
+
+    person_of: dict[uuid.UUID, uuid.UUID]
+    features_of: dict[uuid.UUID, Features]
+    verdicts: dict[tuple[uuid.UUID, uuid.UUID], str]  # stored pair -> verdict
+    statuses: dict[tuple[uuid.UUID, uuid.UUID], str]  # stored pair -> review item status
+
+    @classmethod
+    def read(cls, identity_ids: set[uuid.UUID]) -> _Around:
+        persons = Identity.objects.filter(id__in=identity_ids).values("person_id")
+        members = Identity.objects.filter(person_id__in=persons).values_list(
+            "id", "person_id", "match_features__values"
+        )
+        person_of: dict[uuid.UUID, uuid.UUID] = {}
+        features_of: dict[uuid.UUID, Features] = {}
+        for identity_id, person_id, values in members:
+            person_of[identity_id] = person_id
+            if values is not None:
+                features_of[identity_id] = values
+        everyone = list(person_of)
+        verdicts = {
+            (a, b): verdict
+            for a, b, verdict in PairJudgement.objects.filter(
+                identity_a__in=everyone, identity_b__in=everyone
+            ).values_list("identity_a", "identity_b", "verdict")
+        }
+        statuses = {
+            (a, b): status
+            for a, b, status in ReviewItem.objects.filter(
+                identity_a__in=everyone, identity_b__in=everyone
+            ).values_list("identity_a", "identity_b", "status")
+        }
+        return cls(person_of, features_of, verdicts, statuses)
+
+    def members(self, person_id: uuid.UUID) -> list[uuid.UUID]:
+        return [i for i, p in self.person_of.items() if p == person_id]
+
+    def judged_different(self, one: uuid.UUID, other: uuid.UUID) -> bool:
+        """Has anyone judged a pair across these two persons "different people"?"""
+        return any(
+            verdict == PairJudgement.Verdict.DIFFERENT
+            and {self.person_of.get(a), self.person_of.get(b)} == {one, other}
+            for (a, b), verdict in self.verdicts.items()
+        )
+
+    def households_agree(self, one: uuid.UUID, other: uuid.UUID) -> bool:
+        def side(person_id: uuid.UUID) -> list[Features]:
+            return [self.features_of[i] for i in self.members(person_id) if i in self.features_of]
+
+        return _households_agree(side(one), side(other))
+
+    def reviewable(self, a: uuid.UUID, b: uuid.UUID) -> bool:
+        """May the pair go to (or stay in) the review queue: nobody judged it, and its
+        item, if it has one, is still open or escalated?"""
+        key = pair(a, b)
+        status = self.statuses.get(key)
+        return key not in self.verdicts and status in (
+            None,
+            ReviewStatus.OPEN,
+            ReviewStatus.NOT_SURE,
+        )
+
+    def joined(self, merged: uuid.UUID, survivor: uuid.UUID) -> None:
+        for identity_id, person_id in self.person_of.items():
+            if person_id == merged:
+                self.person_of[identity_id] = survivor
 
 
 def match_identity(identity: Identity, *, actor: Any, model: Model | None = None) -> Outcome:
@@ -166,8 +231,18 @@ def match_identity(identity: Identity, *, actor: Any, model: Model | None = None
             best_by_person[candidate.person_id] = (result, candidate)
     ranked = sorted(best_by_person.values(), key=lambda item: -item[0].match_weight)
     outcome.best = ranked[0][0]
-    for result, candidate in ranked[:REVIEW_PERSONS_AT_MOST]:
-        action = decide_pair(
+    worth = [
+        (result, candidate)
+        for result, candidate in ranked[:REVIEW_PERSONS_AT_MOST]
+        if result.match_probability >= limits.review_at
+    ]
+    if not worth:
+        return outcome
+    around = _Around.read({identity.id, *(candidate.identity_id for _, candidate in worth)})
+    queued: list[tuple[uuid.UUID, uuid.UUID, Score]] = []
+    for result, candidate in worth:
+        action = _decide(
+            around,
             identity.id,
             candidate.identity_id,
             result,
@@ -178,15 +253,13 @@ def match_identity(identity: Identity, *, actor: Any, model: Model | None = None
         )
         if action == "linked":
             outcome.action = "linked"
-            outcome.person_id = Identity.objects.get(pk=identity.id).person_id
-        elif action == "review" and outcome.action == "new":
-            outcome.action = "review"
-    if outcome.action != "new":
-        outcome.reviews = list(
-            ReviewItem.objects.filter(
-                Q(identity_a=identity.id) | Q(identity_b=identity.id), status=ReviewStatus.OPEN
-            )
-        )
+            outcome.person_id = around.person_of[identity.id]
+        elif action == "review":
+            queued.append((identity.id, candidate.identity_id, result))
+            if outcome.action == "new":
+                outcome.action = "review"
+    _queue(queued, model, partnership_id=identity.partnership_id)
+    outcome.reviews = [pair(a, b) for a, b, _ in queued]
     return outcome
 
 
@@ -207,34 +280,44 @@ def decide_pair(
     A link merges the arriving identity's person into the other's, automatically
     and undoably, only under the safeguards in this module's docstring.
     """
+    if result.match_probability < limits.review_at:
+        return "below"
+    around = _Around.read({arriving, other})
+    action = _decide(
+        around, arriving, other, result, model=model, limits=limits, actor=actor, may_link=may_link
+    )
+    if action == "review":
+        _queue([(arriving, other, result)], model, partnership_id=limits.partnership_id)
+    return action
+
+
+def _decide(
+    around: _Around,
+    arriving: uuid.UUID,
+    other: uuid.UUID,
+    result: Score,
+    *,
+    model: Model,
+    limits: IndexSettings,
+    actor: Any,
+    may_link: bool,
+) -> str:
+    """`decide_pair`'s decision on what `around` holds; a review is left to the caller
+    to queue (`_queue`), so that one statement writes every review of an arrival."""
     from accord.people.index.merge import persons_merge
 
     if result.match_probability < limits.review_at:
         return "below"
-    people = dict(Identity.objects.filter(id__in=[arriving, other]).values_list("id", "person_id"))
-    mine, theirs = people[arriving], people[other]
+    mine, theirs = around.person_of[arriving], around.person_of[other]
     if mine == theirs:
         return "same"
-    # Both persons' identities with their features, in one statement.
-    members = Identity.objects.filter(person_id__in=[mine, theirs]).values_list(
-        "id", "person_id", "match_features__values"
-    )
-    features_of: dict[uuid.UUID, Features] = {}
-    sides: dict[uuid.UUID, set[uuid.UUID]] = {mine: set(), theirs: set()}
-    for identity_id, person_id, values in members:
-        sides[person_id].add(identity_id)
-        if values is not None:
-            features_of[identity_id] = values
-    if _judged_different(sides[mine], sides[theirs]):
+    if around.judged_different(mine, theirs):
         return "different"
     if (
         may_link
         and result.match_probability >= limits.link_at
-        and linkable(features_of[arriving], features_of[other])
-        and _households_agree(
-            [features_of[i] for i in sides[mine] if i in features_of],
-            [features_of[i] for i in sides[theirs] if i in features_of],
-        )
+        and linkable(around.features_of[arriving], around.features_of[other])
+        and around.households_agree(mine, theirs)
     ):
         try:
             persons_merge(
@@ -252,36 +335,35 @@ def decide_pair(
             # a person decides instead.
             pass
         else:
+            around.joined(mine, theirs)
             return "linked"
-    item = _review(arriving, other, result, model, partnership_id=limits.partnership_id)
-    return "review" if item is not None else "judged"
+    return "review" if around.reviewable(arriving, other) else "judged"
 
 
-def _review(
-    one: uuid.UUID, other: uuid.UUID, result: Score, model: Model, *, partnership_id: uuid.UUID
-) -> ReviewItem | None:
-    """Put the pair in the review queue, unless it is already there or judged."""
-    a, b = pair(one, other)
-    if PairJudgement.objects.filter(identity_a=a, identity_b=b).exists():
-        return None
-    item, created = ReviewItem.objects.get_or_create(
-        identity_a_id=a,
-        identity_b_id=b,
-        defaults=dict(
-            partnership_id=partnership_id,
-            match_probability=result.match_probability,
-            match_weight=result.match_weight,
-            contributions=[c.as_dict() for c in result.contributions],
-            model_version=model.version,
-        ),
-    )
-    if not created and item.status not in (ReviewStatus.OPEN, ReviewStatus.NOT_SURE):
-        return None
-    if not created:
-        item.match_probability, item.match_weight = result.match_probability, result.match_weight
-        item.contributions = [c.as_dict() for c in result.contributions]
-        item.model_version = model.version
-        item.save(
-            update_fields=["match_probability", "match_weight", "contributions", "model_version"]
+def _queue(
+    pairs: list[tuple[uuid.UUID, uuid.UUID, Score]], model: Model, *, partnership_id: uuid.UUID
+) -> None:
+    """Put the pairs in the review queue in one statement: a new item each, or the
+    pair's open (or escalated) item rescored. Callers pass only reviewable pairs."""
+    if not pairs:
+        return
+    items = []
+    for one, other, result in pairs:
+        a, b = pair(one, other)
+        items.append(
+            ReviewItem(
+                identity_a_id=a,
+                identity_b_id=b,
+                partnership_id=partnership_id,
+                match_probability=result.match_probability,
+                match_weight=result.match_weight,
+                contributions=[c.as_dict() for c in result.contributions],
+                model_version=model.version,
+            )
         )
-    return item
+    ReviewItem.objects.bulk_create(
+        items,
+        update_conflicts=True,
+        unique_fields=["identity_a", "identity_b"],
+        update_fields=["match_probability", "match_weight", "contributions", "model_version"],
+    )

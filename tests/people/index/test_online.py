@@ -6,10 +6,12 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from accord.people.index.candidates import TOTAL
 from accord.people.index.model import CURRENT_VERSION
-from accord.people.index.online import match_identity, pair
+from accord.people.index.online import match_identity, pair, refresh
 from accord.people.models import (
     Identity,
     IndexSettings,
@@ -174,3 +176,77 @@ def test_a_shared_nhs_number_links_despite_a_different_given_name(cast):
     police = identity_create(actor=cast.police_officer, **HER)
     gp = identity_create(actor=cast.gp, **{**HER, "given_names": "Wenna"})
     assert gp.person_id == police.person_id
+
+
+def _indexed(cast, user, **fields) -> Identity:
+    """An identity already in the index as a person of its own (as the index holds
+    people before any link), without matching it."""
+    person = Person.objects.create(partnership=cast.testshire)
+    identity = Identity.objects.create(
+        partnership=cast.testshire, person=person, agency=user.agency, recorded_by=user, **fields
+    )
+    refresh(identity)
+    return identity
+
+
+def _arriving(cast, user, **fields) -> Identity:
+    person = Person.objects.create(partnership=cast.testshire)
+    return Identity.objects.create(
+        partnership=cast.testshire, person=person, agency=user.agency, recorded_by=user, **fields
+    )
+
+
+def test_one_arrival_links_to_one_person_and_queues_the_others_for_review(cast):
+    _thresholds(cast, link_at=0.999, review_at=0.5)
+    same = _indexed(cast, cast.police_officer, **HER)
+    alike = [
+        _indexed(cast, user, **{**HER, "nhs_number": "", "phone": ""})
+        for user in (cast.housing_officer, cast.idva)
+    ]
+    arriving = _arriving(cast, cast.gp, **{**HER, "given_names": "Morwena"})
+    outcome = match_identity(arriving, actor=cast.gp)
+    assert outcome.action == "linked"
+    assert outcome.person_id == same.person_id
+    assert Identity.objects.get(pk=arriving.id).person_id == same.person_id
+    queued = {pair(arriving.id, other.id) for other in alike}
+    assert set(outcome.reviews) == queued
+    items = ReviewItem.objects.filter(status="open")
+    assert {(i.identity_a_id, i.identity_b_id) for i in items} == queued
+
+
+def test_a_pair_matched_again_rescores_its_open_or_escalated_item_and_leaves_a_decided_one(
+    cast,
+):
+    _thresholds(cast, link_at=0.999999999999, review_at=0.5)
+    police = identity_create(actor=cast.police_officer, **HER)
+    gp = identity_create(actor=cast.gp, **{**HER, "phone": "", "nhs_number": ""})
+    key = pair(police.id, gp.id)
+    item = ReviewItem.objects.get(identity_a_id=key[0], identity_b_id=key[1])
+    before = item.match_weight
+    ReviewItem.objects.filter(pk=item.pk).update(status="not_sure")
+    identity_update(actor=cast.gp, identity_id=gp.id, phone=HER["phone"])
+    item = ReviewItem.objects.get(identity_a_id=key[0], identity_b_id=key[1])
+    assert item.status == "not_sure" and item.match_weight > before
+    assert ReviewItem.objects.count() == 1
+
+    ReviewItem.objects.filter(pk=item.pk).update(status="withdrawn")
+    outcome = match_identity(Identity.objects.get(pk=gp.id), actor=cast.gp)
+    assert outcome.action == "new" and outcome.reviews == []
+    assert ReviewItem.objects.get(pk=item.pk).status == "withdrawn"
+
+
+def test_deciding_an_arrival_takes_as_many_statements_for_one_candidate_as_for_three(cast):
+    """The persons in play are read once, and every review item written at once."""
+    _thresholds(cast, link_at=0.999999999999, review_at=0.5)
+    users = (cast.police_officer, cast.housing_officer, cast.idva)
+    statements = []
+    for family, others in (("Examplewright", 1), ("Otherwright", 3)):
+        fields = {**HER, "family_name": family, "nhs_number": "", "phone": ""}
+        for user in users[:others]:
+            _indexed(cast, user, **fields)
+        arriving = _arriving(cast, cast.gp, **fields)
+        with CaptureQueriesContext(connection) as captured:
+            outcome = match_identity(arriving, actor=cast.gp)
+        assert outcome.action == "review" and len(outcome.reviews) == others
+        statements.append(len(captured))
+    assert statements[0] == statements[1]
