@@ -25,6 +25,7 @@ from accord.people.index.features import (
     RAW_FIELDS,
     Features,
     derive,
+    derive_coded,
     derive_columns,
 )
 from accord.people.index.model import COMPARISONS, Model, duckdb_api, model_from_settings, train
@@ -111,24 +112,31 @@ class Clusters:
         return out
 
 
-class _Rows(Mapping[int, Features]):
-    """Records' features by row number, each dict made when first asked for."""
+Coded = Mapping[str, tuple[Any, list[str | None]]]  # column -> (codes by row, value by code)
 
-    def __init__(self, columns: Mapping[str, list[str | None]]) -> None:
-        self.columns = columns
+
+class _Rows(Mapping[int, Features]):
+    """Records' features by row number, read from coded columns (`features_arrow`),
+    each dict made when first asked for."""
+
+    def __init__(self, coded: Coded) -> None:
+        self.coded = coded
         self.made: dict[int, Features] = {}
 
     def __getitem__(self, row: int) -> Features:
         found = self.made.get(row)
         if found is None:
-            found = self.made[row] = {c: values[row] for c, values in self.columns.items()}
+            found = self.made[row] = {
+                column: values[codes[row]] for column, (codes, values) in self.coded.items()
+            }
         return found
 
     def __iter__(self) -> Any:
-        return iter(range(len(next(iter(self.columns.values())))))
+        return iter(range(len(self)))
 
     def __len__(self) -> int:
-        return len(next(iter(self.columns.values())))
+        codes, _ = next(iter(self.coded.values()))
+        return len(codes)
 
 
 def _raw_columns(
@@ -153,22 +161,32 @@ def features_frame(records: Iterable[Mapping[str, Any]], *, id_key: str = "recor
     return pd.DataFrame({"unique_id": ids, **columns}, columns=["unique_id", *FEATURE_COLUMNS])
 
 
-def features_table(
-    columns: dict[str, list[str | None]], *, keep: Iterable[str] = FEATURE_COLUMNS
-) -> Any:
-    """Feature columns as an Arrow table, `unique_id` the row number: what DuckDB reads
-    without copying, at a fraction of a frame of Python strings' memory. Columns not
-    in `keep` are dropped from `columns` as soon as they are converted."""
+def features_arrow(
+    raw: Mapping[str, Any], *, premise_secret: bytes, keep: Iterable[str] = ()
+) -> tuple[Any, dict[str, tuple[Any, list[str | None]]]]:
+    """Derive the features straight into an Arrow table (`unique_id` the row number),
+    one column at a time, so that no column is ever a list of a million Python values:
+    what DuckDB reads without copying. The columns in `keep` are also returned coded
+    (codes by row, value by code), to be read row by row (`_Rows`)."""
+    import numpy as np
     import pyarrow as pa
 
     kept = set(keep)
-    rows = len(columns[FEATURE_COLUMNS[0]])
-    table = {"unique_id": pa.array(range(rows), pa.int64())}
-    for column in FEATURE_COLUMNS:
-        table[column] = pa.array(columns[column], pa.string())
-        if column not in kept:
-            del columns[column]
-    return pa.table(table)
+    arrays: dict[str, Any] = {}
+    coded: dict[str, tuple[Any, list[str | None]]] = {}
+    rows = 0
+    for name, codes, values in derive_coded(raw, premise_secret=premise_secret):
+        arrays[name] = pa.array(values, pa.string()).take(pa.array(codes))
+        if name in kept:
+            coded[name] = (codes.astype(np.int32), values)
+        rows = len(codes)
+    table = pa.table(
+        {
+            "unique_id": pa.array(np.arange(rows, dtype=np.int64)),
+            **{column: arrays.pop(column) for column in FEATURE_COLUMNS},
+        }
+    )
+    return table, coded
 
 
 def predict(frame: Any, model_settings: dict[str, Any], *, threshold: float) -> Any:
@@ -238,13 +256,12 @@ def link_records(
     Trains the model on the records themselves (as a partnership trains on its own
     index), predicts with Splink on DuckDB and clusters with the household safeguard
     (`safeguard=False`: the model alone, see `Clusters`). Records are read once into
-    columns; each distinct raw value is derived once; DuckDB reads the features as
-    Arrow; only the safeguard's columns stay in Python for the clustering.
+    columns; each distinct raw value is derived once, straight into Arrow, which DuckDB
+    reads; the safeguard's columns are also kept coded for the clustering.
     """
     ids, raw = _raw_columns(records, id_key)
-    columns = derive_columns(raw, premise_secret=BENCH_SECRET)
+    table, kept = features_arrow(raw, premise_secret=BENCH_SECRET, keep=SAFEGUARD_COLUMNS)
     del raw
-    table = features_table(columns, keep=SAFEGUARD_COLUMNS)
     artefact = train(
         table,
         version="batch",
@@ -256,14 +273,19 @@ def link_records(
     left, right, probability, pair_linkable = _predicted(table, model.settings, threshold=link_at)
     del table
     clusters = cluster_pairs(
-        zip(
-            left.tolist(), right.tolist(), probability.tolist(), pair_linkable.tolist(), strict=True
-        ),
-        _Rows(columns),
+        _chunked(left, right, probability, pair_linkable),
+        _Rows(kept),
         link_at=link_at,
         safeguard=safeguard,
     )
     return clusters.pairs(ids.__getitem__)
+
+
+def _chunked(*arrays: Any, size: int = 100_000) -> Iterable[tuple[Any, ...]]:
+    """The numpy arrays' rows as tuples of Python values, a chunk at a time (not a
+    million Python numbers at once)."""
+    for start in range(0, len(arrays[0]), size):
+        yield from zip(*(array[start : start + size].tolist() for array in arrays), strict=True)
 
 
 def _predicted(table: Any, model_settings: dict[str, Any], *, threshold: float) -> Any:

@@ -22,7 +22,7 @@ import datetime
 import hashlib
 import re
 import unicodedata
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -263,35 +263,37 @@ def describe(codes: list[str]) -> list[Problem]:
     return [Problem(code, *PROBLEMS[code]) for code in codes if code in PROBLEMS]
 
 
-def _column(
+def _coded(
     values: Sequence[Any], derive_one: Callable[[Any], tuple[str | None, ...]], width: int
-) -> list[list[str | None]]:
-    """`derive_one` of each value, computed once per distinct value, as `width` columns."""
+) -> tuple[Any, list[list[str | None]]]:
+    """`derive_one` of each value, computed once per distinct value: the codes (each
+    row's index into the distinct values, a numpy array) and `width` lists of derived
+    values by code. Missing values (None, NaN) are derived from None, as the last code."""
     import numpy as np
     import pandas as pd
 
     codes, distinct = pd.factorize(np.asarray(values, dtype=object), use_na_sentinel=True)
-    # Missing values (None, NaN) have the code -1: derived from None, last in the list.
+    codes[codes < 0] = len(distinct)
     derived = [derive_one(value) for value in distinct] + [derive_one(None)]
-    out = []
-    for i in range(width):
-        column = np.empty(len(derived), dtype=object)
-        column[:] = [item[i] for item in derived]
-        out.append(column[codes].tolist())
-    return out
+    return codes, [[item[i] for item in derived] for i in range(width)]
 
 
-def derive_columns(
+CodedColumn = tuple[str, Any, list[str | None]]  # name, codes, derived value by code
+
+
+def derive_coded(
     raw: Mapping[str, Sequence[Any]], *, premise_secret: bytes, today: datetime.date | None = None
-) -> dict[str, list[str | None]]:
-    """The features of many identities at once, as columns (`FEATURE_COLUMNS`).
+) -> Iterator[CodedColumn]:
+    """The features of many identities at once, one column at a time (all of
+    `FEATURE_COLUMNS`, in an order of their own), each as codes into its derived values.
 
     `raw` maps each raw field `derive` reads to a sequence of values, one per identity,
     all of one length. Every feature comes from one raw field through the same helpers
     `derive` uses, so each distinct value (a given name, a postcode) is derived once;
     `tests/people/index/test_features.py` holds this to `derive` record by record. The
     problem codes are `derive`'s alone. A missing value may be None or, from a pandas
-    frame, NaN: both are derived as None.
+    frame, NaN: both are derived as None. A column at a time, so a caller can turn each
+    into something compact (an Arrow array) before the next is made.
     """
     today = today or datetime.date.today()
 
@@ -316,31 +318,45 @@ def derive_columns(
     def email(value: Any) -> tuple[str | None, ...]:
         return _email({"email": value}, [])
 
+    def gender(value: Any) -> tuple[str | None, ...]:
+        return ({"female": "f", "male": "m", "other": "o"}.get(str(value or "")),)
+
+    def police_id(value: Any) -> tuple[str | None, ...]:
+        return (re.sub(r"[^A-Z0-9]", "", str(value or "").upper()) or None,)
+
+    fields: list[tuple[str, Callable[[Any], tuple[str | None, ...]], tuple[str, ...]]] = [
+        ("given_names", given, ("given", "given_key")),
+        ("family_name", family, ("family", "family_key")),
+        ("date_of_birth", born, ("dob", "dob_swap", "dob_year")),
+        ("gender", gender, ("gender",)),
+        (
+            "postcode",
+            lambda v: _postcode({"postcode": v}, []),
+            ("postcode", "postcode_sector", "postcode_district"),
+        ),
+        ("address_line", lambda v: (_premise(str(v or ""), premise_secret),), ("premise",)),
+        ("phone", lambda v: (_phone({"phone": v}, []),), ("phone",)),
+        ("email", email, ("email", "email_user")),
+        ("nhs_number", lambda v: (_nhs({"nhs_number": v}, []),), ("nhs_number",)),
+        ("police_id", police_id, ("police_id",)),
+    ]
+    for field_name, derive_one, names in fields:
+        codes, outputs = _coded(raw[field_name], derive_one, len(names))
+        for name, values in zip(names, outputs, strict=True):
+            yield name, codes, values
+
+
+def derive_columns(
+    raw: Mapping[str, Sequence[Any]], *, premise_secret: bytes, today: datetime.date | None = None
+) -> dict[str, list[str | None]]:
+    """`derive_coded`'s columns as lists, in the order of `FEATURE_COLUMNS`."""
+    import numpy as np
+
     columns: dict[str, list[str | None]] = {}
-    columns["given"], columns["given_key"] = _column(raw["given_names"], given, 2)
-    columns["family"], columns["family_key"] = _column(raw["family_name"], family, 2)
-    columns["dob"], columns["dob_swap"], columns["dob_year"] = _column(
-        raw["date_of_birth"], born, 3
-    )
-    (columns["gender"],) = _column(
-        raw["gender"], lambda v: ({"female": "f", "male": "m", "other": "o"}.get(str(v or "")),), 1
-    )
-    columns["postcode"], columns["postcode_sector"], columns["postcode_district"] = _column(
-        raw["postcode"], lambda v: _postcode({"postcode": v}, []), 3
-    )
-    (columns["premise"],) = _column(
-        raw["address_line"], lambda v: (_premise(str(v or ""), premise_secret),), 1
-    )
-    (columns["phone"],) = _column(raw["phone"], lambda v: (_phone({"phone": v}, []),), 1)
-    columns["email"], columns["email_user"] = _column(raw["email"], email, 2)
-    (columns["nhs_number"],) = _column(
-        raw["nhs_number"], lambda v: (_nhs({"nhs_number": v}, []),), 1
-    )
-    (columns["police_id"],) = _column(
-        raw["police_id"],
-        lambda v: (re.sub(r"[^A-Z0-9]", "", str(v or "").upper()) or None,),
-        1,
-    )
+    for name, codes, values in derive_coded(raw, premise_secret=premise_secret, today=today):
+        by_code = np.empty(len(values), dtype=object)
+        by_code[:] = values
+        columns[name] = by_code[codes].tolist()
     return {column: columns[column] for column in FEATURE_COLUMNS}
 
 

@@ -8,9 +8,11 @@ import itertools
 from accord.people.index import synthetic
 from accord.people.index.batch import (
     BENCH_SECRET,
+    SAFEGUARD_COLUMNS,
     _predicted,
+    _Rows,
     cluster_pairs,
-    features_table,
+    features_arrow,
     link_records,
 )
 from accord.people.index.features import FEATURE_COLUMNS, RAW_FIELDS, derive_columns
@@ -39,9 +41,8 @@ def _truth(records):
 def _scored(records):
     raw = {field: [r.get(field) for r in records] for field in RAW_FIELDS}
     columns = derive_columns(raw, premise_secret=BENCH_SECRET)
-    left, right, probability, flags = _predicted(
-        features_table(columns), load_model().settings, threshold=0.5
-    )
+    table, _ = features_arrow(raw, premise_secret=BENCH_SECRET)
+    left, right, probability, flags = _predicted(table, load_model().settings, threshold=0.5)
     rows = [{c: columns[c][i] for c in FEATURE_COLUMNS} for i in range(len(records))]
     scored = zip(left.tolist(), right.tolist(), probability.tolist(), flags.tolist(), strict=True)
     return rows, list(scored)
@@ -97,3 +98,19 @@ def test_link_records_finds_the_same_people_without_joining_families():
     assert len(found & same) / len(same) >= 0.85
     assert len(found & household) <= 0.01 * len(found)
     assert all(a < b for a, b in found)
+
+
+def test_features_go_straight_into_arrow_as_derive_columns_has_them():
+    records = synthetic.generate(400, seed=13, household_heavy=True)
+    records += [{"given_names": "Unknown", "date_of_birth": "31/02/1990", "nhs_number": "123"}]
+    raw = {field: [r.get(field) for r in records] for field in RAW_FIELDS}
+    columns = derive_columns(raw, premise_secret=BENCH_SECRET)
+    table, coded = features_arrow(raw, premise_secret=BENCH_SECRET, keep=SAFEGUARD_COLUMNS)
+    assert table.column_names == ["unique_id", *FEATURE_COLUMNS]
+    assert table.column("unique_id").to_pylist() == list(range(len(records)))
+    for column in FEATURE_COLUMNS:
+        assert table.column(column).to_pylist() == columns[column], column
+    rows = _Rows(coded)
+    assert len(rows) == len(records)
+    for i in range(len(records)):
+        assert rows[i] == {c: columns[c][i] for c in SAFEGUARD_COLUMNS}
