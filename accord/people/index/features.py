@@ -212,6 +212,11 @@ def _nhs(raw: Mapping[str, Any], problems: list[str]) -> str | None:
     return number
 
 
+def _missing(value: Any) -> bool:
+    """None, or a pandas frame's NaN or NaT (the values not equal to themselves)."""
+    return value is None or (not isinstance(value, str) and bool(value != value))
+
+
 def derive(
     raw: Mapping[str, Any], *, premise_secret: bytes, today: datetime.date | None = None
 ) -> tuple[Features, list[str]]:
@@ -219,8 +224,10 @@ def derive(
 
     `raw` has an identity's fields (given_names, family_name, date_of_birth, gender,
     phone, email, nhs_number, police_id) and its current, non-confidential address
-    (address_line, postcode); any may be missing or malformed.
+    (address_line, postcode); any may be missing or malformed. A missing value may be
+    None or, from a pandas frame, NaN or NaT: each is derived as None.
     """
+    raw = {name: None if _missing(value) else value for name, value in raw.items()}
     problems: list[str] = []
     today = today or datetime.date.today()
     given = _given(raw, problems)

@@ -125,6 +125,24 @@ def _columns_of(records):
     return [{column: columns[column][i] for column in FEATURE_COLUMNS} for i in range(len(records))]
 
 
+def test_a_missing_value_from_a_pandas_frame_is_missing_not_the_word_nan():
+    import pandas as pd
+
+    frame = pd.DataFrame(
+        [
+            {"given_names": "Ada", "family_name": "Otherby", "date_of_birth": "1990-02-03"},
+            {"given_names": float("nan"), "family_name": float("nan"), "date_of_birth": None},
+        ]
+    )
+    frame["date_of_birth"] = pd.to_datetime(frame["date_of_birth"])
+    row = frame.to_dict("records")[1]
+    assert row["given_names"] != row["given_names"]  # NaN, as read from a file
+    assert row["date_of_birth"] is pd.NaT
+    features, problems = derive(row, premise_secret=SECRET, today=TODAY)
+    assert (features, problems) == derive({}, premise_secret=SECRET, today=TODAY)
+    assert features["given"] is None and features["dob"] is None
+
+
 def test_many_identities_at_once_have_the_features_each_has_alone():
     records = synthetic.generate(300, seed=5, household_heavy=True)
     records += [{"given_names": "Unknown", "date_of_birth": "31/02/1990", "nhs_number": "123"}]
