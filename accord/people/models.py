@@ -347,7 +347,8 @@ class Merge(models.Model):
 
     `moved` maps each model that refers to a person ("app_label.Model") to the primary
     keys of the rows that pointed at the merged person; unmerging points exactly those
-    rows back. The merged person is kept (`Person.merged_into`) so its id stays valid.
+    rows back, and reopens the review items in `withdrawn` as they were. The merged
+    person is kept (`Person.merged_into`) so its id stays valid.
     """
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
@@ -355,6 +356,8 @@ class Merge(models.Model):
     survivor = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="+")
     merged = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="+")
     moved = models.JSONField(default=dict)
+    # Review items the merge withdrew (pairs it made one person): id -> status before.
+    withdrawn = models.JSONField(default=dict)
     review = models.ForeignKey(ReviewItem, on_delete=models.PROTECT, null=True, related_name="+")
     automatic = models.BooleanField(default=False)
     merged_by = models.ForeignKey(User, on_delete=models.PROTECT, null=True, related_name="+")

@@ -41,7 +41,9 @@ The rules, as the data protection officer would check them:
   here, never cleared: after each move, an identity's hint becomes true where a grant
   now covers its agency's contact details about its person.
 - **The review queue**: open (and escalated) review items between identities now in
-  one person are withdrawn by a merge; undoing it does not reopen them.
+  one person are withdrawn by a merge, which records them (`Merge.withdrawn`); undoing
+  it reopens, as they were, those still withdrawn whose identities are two persons
+  again.
 
 Reasons typed by staff are kept (encrypted) on the merge; the audit log gets fixed
 words, table names and ids, never a reason's text.
@@ -358,20 +360,24 @@ def persons_merge(
         _hints_recompute([survivor.id])
         # Pairs now within one person need no review; the one that led here is the
         # review service's to settle.
-        (
+        settled = (
             ReviewItem.objects.filter(
                 identity_a__person=survivor,
                 identity_b__person=survivor,
                 status__in=[ReviewStatus.OPEN, ReviewStatus.NOT_SURE],
             )
             .exclude(pk=review.pk if review is not None else NO_ID)
-            .update(status=ReviewStatus.WITHDRAWN)
+            .values_list("pk", "status")
         )
+        withdrawn = {str(pk): status for pk, status in settled}
+        if withdrawn:
+            ReviewItem.objects.filter(pk__in=list(withdrawn)).update(status=ReviewStatus.WITHDRAWN)
         merge = Merge.objects.create(
             partnership_id=actor.partnership_id,
             survivor=survivor,
             merged=merged,
             moved=moved,
+            withdrawn=withdrawn,
             review=review,
             automatic=automatic,
             merged_by=_actor_user(actor),
@@ -505,6 +511,7 @@ def merge_undo(*, actor: Any, merge_id: uuid.UUID | str, reason: str) -> None:
         merged.merged_into = None
         merged.save(update_fields=["merged_into"])
         _hints_recompute([survivor.id, merged.id])
+        reopened = _reviews_reopen(merge)
         merge.undone_by = _actor_user(actor)
         merge.undone_at = timezone.now()
         merge.undo_reason = reason
@@ -514,12 +521,29 @@ def merge_undo(*, actor: Any, merge_id: uuid.UUID | str, reason: str) -> None:
             {_link_for_key(k).model._meta.label_lower for k in merge.moved} | set(followed)
         )
         note = f"; {later} rows added since followed their agency" if later else ""
+        if reopened:
+            note += f"; {reopened} review item{'s' if reopened != 1 else ''} reopened"
         _audit_both(
             actor,
             merge,
             survivor=(survivor.id, f"merge undone: a person separated from this one{note}", tables),
             merged=(merged.id, f"merge undone: separated again{note}", ["merged_into", *tables]),
         )
+
+
+def _reviews_reopen(merge: Merge) -> int:
+    """Reopen, as they were (open or escalated), the review items the merge withdrew
+    that are still withdrawn and are again about two persons; how many."""
+    pending = ReviewItem.objects.filter(
+        pk__in=list(merge.withdrawn), status=ReviewStatus.WITHDRAWN
+    ).values_list("pk", "identity_a__person_id", "identity_b__person_id")
+    back: dict[str, list[Any]] = {}
+    for pk, one, other in pending:
+        if one != other:
+            back.setdefault(merge.withdrawn[str(pk)], []).append(pk)
+    for status, pks in back.items():
+        ReviewItem.objects.filter(pk__in=pks).update(status=status)
+    return sum(len(pks) for pks in back.values())
 
 
 def _check_undoable(merge: Merge, survivor: Person, merged: Person) -> None:

@@ -341,7 +341,7 @@ def test_a_merge_is_audited_for_both_persons(cast, two):
     assert "Same date" not in "".join(r.reason for r in rows)  # her details stay out
 
 
-def test_open_reviews_between_identities_now_in_one_person_are_withdrawn(cast, two):
+def test_open_reviews_between_identities_now_in_one_person_are_withdrawn_until_an_undo(cast, two):
     other = identity_create(actor=cast.probation_officer, **OTHER)
 
     def review(x, y, status=ReviewStatus.OPEN):
@@ -370,7 +370,22 @@ def test_open_reviews_between_identities_now_in_one_person_are_withdrawn(cast, t
         the_one.pk: ReviewStatus.OPEN,  # the review service settles its own item
         elsewhere.pk: ReviewStatus.OPEN,
     }
-    assert Merge.objects.get().review_id == the_one.pk
+    merge = Merge.objects.get()
+    assert merge.review_id == the_one.pk
+    assert merge.withdrawn == {
+        str(open_pair.pk): ReviewStatus.OPEN,
+        str(escalated.pk): ReviewStatus.NOT_SURE,
+    }
+
+    # Undone, the pairs are two persons again: their items come back as they were,
+    # unless someone settled one meanwhile.
+    ReviewItem.objects.filter(pk=escalated.pk).update(status=ReviewStatus.DIFFERENT)
+    merge_undo(actor=cast.police_spoc, merge_id=merge.id, reason="Two people after all.")
+    statuses = {r.pk: r.status for r in ReviewItem.objects.all()}
+    assert statuses[open_pair.pk] == ReviewStatus.OPEN
+    assert statuses[escalated.pk] == ReviewStatus.DIFFERENT
+    assert statuses[decided.pk] == ReviewStatus.SAME
+    assert any("1 review item reopened" in row.reason for row in audit_rows())
 
 
 def test_an_automatic_merge_needs_no_reason(cast, two):
