@@ -48,6 +48,20 @@ def person_get_for(*, actor: Any, person_id: uuid.UUID | str) -> Person:
         raise NotFound from None
 
 
+def merged_into_person(person_id: uuid.UUID) -> set[uuid.UUID]:
+    """The persons merged into this one, directly or through merges of merges, while
+    those merges stand: what was filed under their ids is now about this person."""
+    found: set[uuid.UUID] = set()
+    frontier = {person_id}
+    while frontier:
+        frontier = (
+            set(Person.objects.filter(merged_into_id__in=frontier).values_list("id", flat=True))
+            - found
+        )
+        found |= frontier
+    return found
+
+
 def survivor_for(*, actor: Any, person_id: uuid.UUID | str) -> Person | None:
     """The person a merged person of the actor's partnership now is (following merges
     of merges), if the actor may see that person; otherwise None."""

@@ -30,6 +30,7 @@ from accord.core.errors import require
 from accord.partnership.models import Agency, User
 from accord.partnership.permissions import Action
 from accord.people.models import Address, Identity, Person
+from accord.people.selectors import merged_into_person
 from accord.sharing import policy
 from accord.sharing.models import Consent, DisclosureDecision, InformationRequest
 
@@ -58,6 +59,12 @@ def _own_item_ids(actor: Any, person: Person) -> set[uuid.UUID]:
     return ids
 
 
+def _ids_of(person: Person) -> list[uuid.UUID]:
+    """The person's id and the ids of the persons merged into her while the merges
+    stand: audit events filed under those ids before the merge are about her now."""
+    return [person.id, *merged_into_person(person.id)]
+
+
 @dataclass(frozen=True)
 class Seen:
     """One line of "who saw this person's data"."""
@@ -76,7 +83,7 @@ def who_saw(*, actor: Any, person: Person) -> list[Seen]:
     DPO's agency, newest first: by whom, when, on what basis."""
     require(actor, Action.PERSON_AUDIT_VIEW)
     events = (
-        AuditEvent.objects.filter(chain=str(actor.partnership_id), person_id=person.id)
+        AuditEvent.objects.filter(chain=str(actor.partnership_id), person_id__in=_ids_of(person))
         .filter(Q(agency_id=actor.agency_id) | Q(object_id__in=_own_item_ids(actor, person)))
         .exclude(object_id__in=_unseen_restricted(actor, person))
         .order_by("-occurred_at", "-id")
@@ -221,7 +228,7 @@ def subject_access_bundle(*, actor: Any, person: Person, export: str) -> Bundle:
     bundle.disclosed = _seen(
         AuditEvent.objects.filter(
             chain=str(actor.partnership_id),
-            person_id=person.id,
+            person_id__in=_ids_of(person),
             action__in=[AuditAction.READ, AuditAction.DISCLOSE],
             object_id__in=own_items,
         )
