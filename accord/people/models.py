@@ -293,6 +293,10 @@ class ReviewItem(models.Model):
     decided_by = models.ForeignKey(User, on_delete=models.PROTECT, null=True, related_name="+")
     decided_at = models.DateTimeField(null=True)
     reason = EncryptedTextField(blank=True, default="")
+    # Who marked it "not sure", when and why, kept when another reviewer then decides.
+    escalated_by = models.ForeignKey(User, on_delete=models.PROTECT, null=True, related_name="+")
+    escalated_at = models.DateTimeField(null=True)
+    escalation_reason = EncryptedTextField(blank=True, default="")
 
     class Meta:
         ordering = ["-match_probability", "created_at"]

@@ -196,6 +196,11 @@ def test_not_sure_escalates_and_the_other_agency_decides(cast, pair_, client_for
     merge = Merge.objects.get()
     assert response["Location"] == reverse("web:person", args=[merge.survivor_id])
     assert merge.survivor_id == pair_.dup_person_id
+    # Decided, the pair's page still says who was not sure, and why to their own agency.
+    page = _html(client_for(cast.police_spoc).get(_item_url(pair_)))
+    assert "Marked not sure by Bea Spoc" in page and f"Their reason: {REASON}" in page
+    page = _html(coordinator.get(_item_url(pair_)))
+    assert "Marked not sure by Bea Spoc" in page and page.count("Their reason:") == 1
 
 
 # --- Merges on the person page ------------------------------------------------------------

@@ -210,6 +210,9 @@ class ReviewView:
     # The reason given for the last decision or escalation, shown only to its agency:
     # staff may write there what their own agency knows.
     reason: str = ""
+    # The reason given for escalating it ("not sure"), shown only to that agency, kept
+    # when another reviewer then decides.
+    escalation_reason: str = ""
 
     @property
     def escalated(self) -> bool:
@@ -298,7 +301,9 @@ def _item_get_for(actor: Any, item_id: Any) -> ReviewItem:
     item = (
         _items_for(actor)
         .filter(pk=uuid_or_none(item_id) or NO_ID)
-        .select_related("identity_a__agency", "identity_b__agency", "decided_by")
+        .select_related(
+            "identity_a__agency", "identity_b__agency", "decided_by", "escalated_by__agency"
+        )
         .first()
     )
     if item is None:
@@ -321,9 +326,13 @@ def review_item_for(*, actor: Any, item_id: uuid.UUID | str) -> ReviewView:
     )
     prior = item.match_weight - sum(c.weight for c in contributions)
     a, b = _side(actor, item.identity_a), _side(actor, item.identity_b)
-    decider = item.decided_by
-    reason = item.reason if decider is not None and decider.agency_id == actor.agency_id else ""
-    return ReviewView(item, a, b, contributions, prior, reason)
+
+    def own(user: Any, text: str) -> str:
+        return text if user is not None and user.agency_id == actor.agency_id else ""
+
+    reason = own(item.decided_by, item.reason)
+    escalation_reason = own(item.escalated_by, item.escalation_reason)
+    return ReviewView(item, a, b, contributions, prior, reason, escalation_reason)
 
 
 # --- Deciding ---------------------------------------------------------------------------
@@ -418,10 +427,24 @@ def review_decide(*, actor: Any, item_id: uuid.UUID | str, verdict: str, reason:
             item.status = ReviewStatus.DIFFERENT
         else:
             item.status = ReviewStatus.NOT_SURE
+        now = timezone.now()
+        if verdict == "not_sure":
+            item.escalated_by, item.escalated_at, item.escalation_reason = actor, now, reason
+            changed += ["escalated_by", "escalated_at", "escalation_reason"]
         item.decided_by = actor
-        item.decided_at = timezone.now()
+        item.decided_at = now
         item.reason = reason
-        item.save(update_fields=["status", "decided_by", "decided_at", "reason"])
+        item.save(
+            update_fields=[
+                "status",
+                "decided_by",
+                "decided_at",
+                "reason",
+                "escalated_by",
+                "escalated_at",
+                "escalation_reason",
+            ]
+        )
         words = {
             "same": "review decided: same person; reason given",
             "different": "review decided: different people; reason given",

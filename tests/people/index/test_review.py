@@ -132,7 +132,15 @@ def test_not_sure_escalates_and_stays_in_both_agencies_queues(cast, world, pair_
     review.review_decide(
         actor=cast.marac_coordinator, item_id=item.id, verdict="different", reason=REASON
     )
-    assert _item(pair_).decided_by == cast.marac_coordinator
+    decided = _item(pair_)
+    assert decided.decided_by == cast.marac_coordinator
+    # The escalation is kept beside the decision; its reason, like any, only for its agency.
+    assert decided.escalated_by == cast.police_spoc and decided.escalation_reason == REASON
+    assert decided.escalated_at is not None and decided.escalated_at <= decided.decided_at
+    mine = review.review_item_for(actor=cast.police_spoc, item_id=item.id)
+    theirs = review.review_item_for(actor=cast.marac_coordinator, item_id=item.id)
+    assert (mine.escalation_reason, mine.reason) == (REASON, "")
+    assert (theirs.escalation_reason, theirs.reason) == ("", REASON)
     [entry] = review.review_queue(actor=cast.police_spoc, status="decided").entries
     assert entry.item.status == ReviewStatus.DIFFERENT
     assert [e.reason for e in audit_rows(object_type="review_item")] == [
