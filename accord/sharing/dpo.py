@@ -27,6 +27,7 @@ from accord.audit.models import AuditAction, AuditEvent
 from accord.audit.services import audit_record
 from accord.cases.models import AgencyRecord, RecordVersion
 from accord.core.errors import require
+from accord.marac.models import Case as MaracCase
 from accord.partnership.models import Agency, User
 from accord.partnership.permissions import Action
 from accord.people.models import Address, Identity, Person
@@ -113,6 +114,7 @@ class Bundle:
     consents: list[dict[str, Any]] = field(default_factory=list)
     decisions: list[dict[str, Any]] = field(default_factory=list)
     requests: list[dict[str, Any]] = field(default_factory=list)
+    referrals: list[dict[str, Any]] = field(default_factory=list)
     disclosed: list[Seen] = field(default_factory=list)
 
 
@@ -222,6 +224,21 @@ def subject_access_bundle(*, actor: Any, person: Person, export: str) -> Bundle:
                 "purpose": request.get_purpose_display(),
                 "status": request.get_status_display(),
                 "decline_reason": request.decline_reason,
+            }
+        )
+    referrals = MaracCase.objects.filter(person=person, referred_by_agency=agency).select_related(
+        "meeting"
+    )
+    for case in referrals.order_by("referred_at"):
+        bundle.referrals.append(
+            {
+                "referred_at": case.referred_at,
+                "meeting": f"{case.meeting.title} on {_when(case.meeting.held_at)}",
+                "number": case.number,
+                "criteria": ", ".join(case.criteria_labels),
+                "notes": case.notes,
+                "removed_at": case.removed_at,
+                "removal_reason": case.removal_reason,
             }
         )
     own_items = _own_item_ids(actor, person) - {actor.agency_id} - _unseen_restricted(actor, person)
@@ -346,6 +363,22 @@ def bundle_csv(bundle: Bundle) -> str:
                 f"from {request['from']} for {request['purpose']}",
                 request["status"],
                 _safe(request["decline_reason"]),
+            ]
+        )
+    for referral in bundle.referrals:
+        writer.writerow(
+            [
+                "marac referral",
+                _when(referral["referred_at"]),
+                f"case {referral['number']} at {referral['meeting']}",
+                referral["criteria"]
+                + (
+                    f"; taken off the agenda {_when(referral['removed_at'])}: "
+                    f"{referral['removal_reason']}"
+                    if referral["removed_at"]
+                    else ""
+                ),
+                _safe(referral["notes"]),
             ]
         )
     for seen in bundle.disclosed:
