@@ -15,8 +15,13 @@ the candidates the blocking rules pair it with, scores each with the trained mod
   link, the best pair with each such person goes to the review queue;
 - below `review_at`, nothing: the identity stays a person of its own.
 
-Identities created at the same moment in two transactions do not see each other;
-the batch re-match (`batch`) finds such pairs.
+Two identities of one woman created at the same moment in two transactions do not
+see each other while they are matched. So after its transaction commits, each match
+looks up its candidates once more (one indexed statement); if one has appeared that it
+did not see, the identity is matched again in the background (`tasks.match_again`),
+as the same actor. Of two such transactions the one that commits second always sees
+the first, so the pair is never missed; the batch re-match (`batch`) remains for a
+model or threshold change.
 """
 
 from __future__ import annotations
@@ -28,6 +33,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.utils import timezone
 
 from accord.people.index import candidates as index
@@ -215,11 +221,9 @@ def match_identity(identity: Identity, *, actor: Any, model: Model | None = None
     """Match a new or changed identity against the index and act on the result."""
     model = model or load_model()
     features, _ = refresh(identity)
-    found = [
-        c
-        for c in index.candidates(identity.partnership_id, features, exclude=identity.id)
-        if c.person_id != identity.person_id
-    ]
+    everyone = index.candidates(identity.partnership_id, features, exclude=identity.id)
+    _recheck_after_commit(identity, features, {c.identity_id for c in everyone}, actor)
+    found = [c for c in everyone if c.person_id != identity.person_id]
     outcome = Outcome("new", identity.person_id)
     if not found:
         return outcome
@@ -261,6 +265,46 @@ def match_identity(identity: Identity, *, actor: Any, model: Model | None = None
     _queue(queued, model, partnership_id=identity.partnership_id)
     outcome.reviews = [pair(a, b) for a, b, _ in queued]
     return outcome
+
+
+def _recheck_after_commit(
+    identity: Identity, features: Features, seen: set[uuid.UUID], actor: Any
+) -> None:
+    """After the transaction commits, look for candidates committed meanwhile by
+    another transaction, which this match could not see; if there are any, match the
+    identity again in the background."""
+    partnership_id, identity_id = identity.partnership_id, identity.id
+    kind, actor_id = getattr(actor, "actor_kind", ""), getattr(actor, "id", None)
+
+    def check() -> None:
+        from accord.people.index.tasks import match_again
+
+        now = index.candidates(partnership_id, features, exclude=identity_id)
+        if {c.identity_id for c in now} - seen and actor_id is not None:
+            match_again.enqueue(str(identity_id), kind, str(actor_id))
+
+    transaction.on_commit(check, robust=True)
+
+
+def match_again(identity_id: str, actor_kind: str, actor_id: str) -> Outcome | None:
+    """Match an identity again, as the actor whose act first matched it (a user, or an
+    agency system's key), in a transaction of its own: what `_recheck_after_commit`
+    queues. Nothing if the identity or the actor is gone (the batch re-match remains)."""
+    from accord.partnership.models import User
+
+    actor: Any
+    if actor_kind == "api_key":
+        from accord.api.models import ApiKey, ApiKeyActor
+
+        key = ApiKey.objects.select_related("agency").filter(pk=actor_id).first()
+        actor = ApiKeyActor(key) if key is not None else None
+    else:
+        actor = User.objects.filter(pk=actor_id).first()
+    with transaction.atomic():
+        identity = Identity.objects.select_for_update().filter(pk=identity_id).first()
+        if identity is None or actor is None:
+            return None
+        return match_identity(identity, actor=actor)
 
 
 def decide_pair(

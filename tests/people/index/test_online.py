@@ -250,3 +250,36 @@ def test_deciding_an_arrival_takes_as_many_statements_for_one_candidate_as_for_t
         assert outcome.action == "review" and len(outcome.reviews) == others
         statements.append(len(captured))
     assert statements[0] == statements[1]
+
+
+def test_an_identity_committed_alongside_is_matched_again_after_commit(
+    cast, django_capture_on_commit_callbacks
+):
+    """The police's match could not see the GP's identity of the same woman, committed
+    by another transaction at the same moment; after the police's commit the check
+    finds it and she is matched again, as the police officer."""
+    police = _arriving(cast, cast.police_officer, **HER)
+    with django_capture_on_commit_callbacks() as after_commit:
+        assert match_identity(police, actor=cast.police_officer).action == "new"
+    gp = _indexed(cast, cast.gp, **{**HER, "given_names": "Morwena"})  # the other commit
+    assert Identity.objects.get(pk=police.id).person_id != gp.person_id
+    for callback in after_commit:
+        callback()
+    assert Identity.objects.get(pk=police.id).person_id == gp.person_id
+    merge = Merge.objects.get()
+    assert merge.automatic and merge.merged_by == cast.police_officer
+
+
+def test_with_nothing_committed_alongside_the_check_after_commit_changes_nothing(
+    cast, django_capture_on_commit_callbacks
+):
+    same = _indexed(cast, cast.police_officer, **HER)
+    arriving = _arriving(cast, cast.gp, **{**HER, "given_names": "Morwena"})
+    with django_capture_on_commit_callbacks() as after_commit:
+        assert match_identity(arriving, actor=cast.gp).action == "linked"
+    stored = MatchFeatures.objects.get(identity=arriving)
+    for callback in after_commit:  # the check, and the audit log's sealing
+        callback()
+    # Not matched again: a second match would have stored her features afresh.
+    assert MatchFeatures.objects.get(identity=arriving).updated_at == stored.updated_at
+    assert Identity.objects.get(pk=arriving.id).person_id == same.person_id
