@@ -191,9 +191,9 @@ def features_arrow(
 
 def predict(frame: Any, model_settings: dict[str, Any], *, threshold: float) -> Any:
     """Splink's predictions over the blocking rules, at or above a probability."""
-    from splink import DuckDBAPI, Linker
+    from splink import Linker
 
-    db_api = DuckDBAPI()
+    db_api = duckdb_api()
     table = db_api.register(frame)
     linker = Linker(table, model_settings, log_level="WARNING")
     return linker.inference.predict(threshold_match_probability=threshold)
@@ -489,12 +489,12 @@ def _predict_with_counts(
 ) -> Any:
     """Splink's prediction with the index's (shrunk) term frequencies registered."""
     import pandas as pd
-    from splink import DuckDBAPI, Linker
+    from splink import Linker
 
     from accord.people.index import candidates as index
     from accord.people.index.model import TF_COLUMNS
 
-    db_api = DuckDBAPI()
+    db_api = duckdb_api()
     linker = Linker(db_api.register(frame), model.settings, log_level="WARNING")
     for column in TF_COLUMNS:
         total = counts.get((column, index.TOTAL), 0)
