@@ -211,10 +211,6 @@ def _rows_of(links: list[PersonLink], person_id: uuid.UUID) -> dict[str, list[st
     return {key: sorted(pks) for key, pks in sorted(found.items())}
 
 
-def _identity_ids(person_id: uuid.UUID) -> set[uuid.UUID]:
-    return set(Identity.objects.filter(person_id=person_id).values_list("id", flat=True))
-
-
 def _identity_ids_of(*person_ids: uuid.UUID) -> dict[uuid.UUID, set[uuid.UUID]]:
     """Each person's identities, in one statement."""
     found: dict[uuid.UUID, set[uuid.UUID]] = {person_id: set() for person_id in person_ids}
@@ -567,7 +563,7 @@ def _check_undoable(merge: Merge, survivor: Person, merged: Person) -> None:
     if merged.merged_into_id != survivor.id or survivor.merged_into_id is not None:
         raise ValidationError({"merge": ["These two people are no longer merged this way."]})
     moved_identities = set(merge.moved.get(Identity._meta.label, []))
-    now_on_survivor = {str(i) for i in _identity_ids(survivor.id)}
+    now_on_survivor = {str(i) for i in _identity_ids_of(survivor.id)[survivor.id]}
     if not moved_identities <= now_on_survivor:
         raise ValidationError(
             {
