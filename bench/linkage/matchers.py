@@ -28,10 +28,15 @@ SPLINK_U_MAX_PAIRS = 1e7
 SPLINK_SEED = 2
 DETERMINISTIC_RECALL = 0.8
 JARO_WINKLER = 0.85  # recordlinkage's documented string threshold
+# Other link thresholds at which Accord and Splink are also scored on the small sets
+# (FEBRL), after the clock: published FEBRL figures are often read at lower thresholds,
+# and the index's own default (IndexSettings.link_at) is 0.999.
+SWEEP_THRESHOLDS = (0.5, 0.9, 0.999)
 
 # What a matcher found worth reporting besides its pairs; each child process has its own.
 EXTRAS: dict[str, Any] = {}
 AFTER: list[Callable[[], None]] = []  # run after the clock stops and memory is read
+SWEEP: list[bool] = [False]  # whether this child also scores at SWEEP_THRESHOLDS
 
 
 def _peak_kb() -> int:
@@ -89,14 +94,15 @@ def run_accord(frame: Any, link_type: str) -> tuple[Callable[[], set[tuple[str, 
 
     records = as_records(frame)
     parameters = inspect.signature(link_records).parameters
+    kwargs: dict[str, Any] = {}
+    note = "dedupe_only over both files (link_records has no link_type yet)"
     if "link_type" in parameters:
-        kwargs: dict[str, Any] = {"link_type": link_type}
+        kwargs["link_type"] = link_type
         if "source_of" in parameters:
             kwargs["source_of"] = _source_of if link_type == "link_only" else None
         note = f"link_type={link_type}"
-        return lambda: set(link_records(records, **kwargs)), note
-    note = "dedupe_only over both files (link_records has no link_type yet)"
-    return lambda: set(link_records(records)), note
+    _sweep_accord(link_records, records, kwargs)
+    return lambda: set(link_records(records, **kwargs)), note
 
 
 def run_accord_alone(frame: Any, link_type: str) -> tuple[Callable[[], set[tuple[str, str]]], str]:
@@ -107,7 +113,22 @@ def run_accord_alone(frame: Any, link_type: str) -> tuple[Callable[[], set[tuple
 
     records = as_records(frame)
     note = "safeguard off; dedupe_only over both files"
+    _sweep_accord(link_records, records, {"safeguard": False})
     return lambda: set(link_records(records, safeguard=False)), note
+
+
+def _sweep_accord(link_records: Any, records: Any, kwargs: dict[str, Any]) -> None:
+    """After the clock, when asked: the same matcher's pairs at each lower threshold
+    (trained afresh each time with the same seed, so on the same model)."""
+    if not SWEEP[0]:
+        return
+
+    def sweep() -> None:
+        EXTRAS["pairs_by_threshold"] = {
+            at: set(link_records(records, link_at=at, **kwargs)) for at in SWEEP_THRESHOLDS
+        }
+
+    AFTER.append(sweep)
 
 
 # --- Splink ---------------------------------------------------------------------------
@@ -235,10 +256,14 @@ def run_splink(frame: Any, link_type: str) -> tuple[Callable[[], set[tuple[str, 
                 block_on(rule), estimate_without_term_frequencies=True
             )
         predictions = linker.inference.predict(threshold_match_probability=SPLINK_PREDICT_THRESHOLD)
-        clusters = linker.clustering.cluster_pairwise_predictions_at_threshold(
-            predictions, threshold_match_probability=SPLINK_CLUSTER_THRESHOLD
-        ).as_pandas_dataframe()
-        pairs = _cluster_pairs(clusters["cluster_id"], clusters["unique_id"])
+
+        def clustered(at: float) -> set[tuple[str, str]]:
+            clusters = linker.clustering.cluster_pairwise_predictions_at_threshold(
+                predictions, threshold_match_probability=at
+            ).as_pandas_dataframe()
+            return _cluster_pairs(clusters["cluster_id"], clusters["unique_id"])
+
+        pairs = clustered(SPLINK_CLUSTER_THRESHOLD)
 
         def explain() -> None:
             """What explains the result, taken after the clock and the memory reading."""
@@ -249,6 +274,8 @@ def run_splink(frame: Any, link_type: str) -> tuple[Callable[[], set[tuple[str, 
                 (a, b) if a < b else (b, a)
                 for a, b in zip(strong["unique_id_l"], strong["unique_id_r"], strict=True)
             }
+            if SWEEP[0]:
+                EXTRAS["pairs_by_threshold"] = {at: clustered(at) for at in SWEEP_THRESHOLDS}
 
         AFTER.append(explain)
         return pairs
@@ -335,9 +362,11 @@ MATCHERS: dict[str, Callable[[Any, str], tuple[Callable[[], set[tuple[str, str]]
 }
 
 
-def child(matcher: str, data_path: str, link_type: str, out_path: str) -> None:
-    """A child process's whole life: load, prepare, link under a clock, write."""
+def child(matcher: str, data_path: str, link_type: str, out_path: str, sweep: bool = False) -> None:
+    """A child process's whole life: load, prepare, link under a clock, write. With
+    `sweep`, Accord and Splink are also scored at SWEEP_THRESHOLDS, after the clock."""
     outcome: dict[str, Any]
+    SWEEP[0] = sweep
     try:
         frame = read_input(data_path)
         link, note = MATCHERS[matcher](frame, link_type)
