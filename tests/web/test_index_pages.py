@@ -24,6 +24,7 @@ from accord.people.models import (
     Merge,
     PairJudgement,
     Person,
+    ReviewHeld,
     ReviewItem,
     ReviewStatus,
 )
@@ -146,6 +147,25 @@ def test_the_pair_page_shows_both_sides_as_the_policy_allows_with_the_weights(
     assert "Address withheld" in page and "Quiet Court" not in page
     assert "Rowan Fictitious" in page and "Shared with you by consent" in page
     assert "Held by" not in page
+
+
+def test_the_pair_page_and_the_queue_say_why_the_matcher_did_not_join_them(cast, pair_, client_for):
+    client = client_for(cast.police_spoc)
+    assert 'data-testid="held"' not in _html(client.get(_item_url(pair_)))  # not recorded
+
+    ReviewItem.objects.filter(pk=pair_.item.pk).update(held=ReviewHeld.PAIR)
+    page = _html(client.get(_item_url(pair_)))
+    assert "Why it was not joined automatically:" in page
+    assert "above the partnership's threshold" in page
+    assert "Twins and other close family look like this" in page
+
+    queue = _html(client.get(reverse("web:index-queue")))
+    assert "Not joined: could be twins" in queue
+
+    ReviewItem.objects.filter(pk=pair_.item.pk).update(held=ReviewHeld.BELOW)
+    assert "Not joined" not in _html(client.get(reverse("web:index-queue")))
+    page = _html(client.get(_item_url(pair_)))
+    assert "under the partnership's threshold" in page and "Twins" not in page
 
 
 def test_a_reviewer_decides_different_people(cast, world, pair_, client_for):

@@ -47,6 +47,7 @@ from accord.people.models import (
     IndexSettings,
     MatchFeatures,
     PairJudgement,
+    ReviewHeld,
     ReviewItem,
     ReviewStatus,
 )
@@ -243,9 +244,9 @@ def match_identity(identity: Identity, *, actor: Any, model: Model | None = None
     if not worth:
         return outcome
     around = _Around.read({identity.id, *(candidate.identity_id for _, candidate in worth)})
-    queued: list[tuple[uuid.UUID, uuid.UUID, Score]] = []
+    queued: list[tuple[uuid.UUID, uuid.UUID, Score, str]] = []
     for result, candidate in worth:
-        action = _decide(
+        action, why = _decide(
             around,
             identity.id,
             candidate.identity_id,
@@ -259,11 +260,11 @@ def match_identity(identity: Identity, *, actor: Any, model: Model | None = None
             outcome.action = "linked"
             outcome.person_id = around.person_of[identity.id]
         elif action == "review":
-            queued.append((identity.id, candidate.identity_id, result))
+            queued.append((identity.id, candidate.identity_id, result, why))
             if outcome.action == "new":
                 outcome.action = "review"
     _queue(queued, model, partnership_id=identity.partnership_id)
-    outcome.reviews = [pair(a, b) for a, b, _ in queued]
+    outcome.reviews = [pair(a, b) for a, b, _, _ in queued]
     return outcome
 
 
@@ -327,11 +328,11 @@ def decide_pair(
     if result.match_probability < limits.review_at:
         return "below"
     around = _Around.read({arriving, other})
-    action = _decide(
+    action, held = _decide(
         around, arriving, other, result, model=model, limits=limits, actor=actor, may_link=may_link
     )
     if action == "review":
-        _queue([(arriving, other, result)], model, partnership_id=limits.partnership_id)
+        _queue([(arriving, other, result, held)], model, partnership_id=limits.partnership_id)
     return action
 
 
@@ -345,24 +346,28 @@ def _decide(
     limits: IndexSettings,
     actor: Any,
     may_link: bool,
-) -> str:
-    """`decide_pair`'s decision on what `around` holds; a review is left to the caller
-    to queue (`_queue`), so that one statement writes every review of an arrival."""
+) -> tuple[str, str]:
+    """`decide_pair`'s decision on what `around` holds, and for a review why the pair
+    was not joined (a `ReviewHeld` value); a review is left to the caller to queue
+    (`_queue`), so that one statement writes every review of an arrival."""
     from accord.people.index.merge import persons_merge
 
     if result.match_probability < limits.review_at:
-        return "below"
+        return "below", ""
     mine, theirs = around.person_of[arriving], around.person_of[other]
     if mine == theirs:
-        return "same"
+        return "same", ""
     if around.judged_different(mine, theirs):
-        return "different"
-    if (
-        may_link
-        and result.match_probability >= limits.link_at
-        and linkable(around.features_of[arriving], around.features_of[other])
-        and around.households_agree(mine, theirs)
-    ):
+        return "different", ""
+    if result.match_probability < limits.link_at:
+        held = ReviewHeld.BELOW
+    elif not may_link:
+        held = ReviewHeld.ANOTHER_LINK
+    elif not linkable(around.features_of[arriving], around.features_of[other]):
+        held = ReviewHeld.PAIR
+    elif not around.households_agree(mine, theirs):
+        held = ReviewHeld.HOUSEHOLD
+    else:
         try:
             persons_merge(
                 actor=actor,
@@ -377,22 +382,26 @@ def _decide(
         except ValidationError:
             # The merge refused (both on one MARAC agenda, say) and wrote nothing:
             # a person decides instead.
-            pass
+            held = ReviewHeld.MERGE_REFUSED
         else:
             around.joined(mine, theirs)
-            return "linked"
-    return "review" if around.reviewable(arriving, other) else "judged"
+            return "linked", ""
+    return ("review", held) if around.reviewable(arriving, other) else ("judged", "")
 
 
 def _queue(
-    pairs: list[tuple[uuid.UUID, uuid.UUID, Score]], model: Model, *, partnership_id: uuid.UUID
+    pairs: list[tuple[uuid.UUID, uuid.UUID, Score, str]],
+    model: Model,
+    *,
+    partnership_id: uuid.UUID,
 ) -> None:
-    """Put the pairs in the review queue in one statement: a new item each, or the
-    pair's open (or escalated) item rescored. Callers pass only reviewable pairs."""
+    """Put the pairs (each with why it was held) in the review queue in one statement:
+    a new item each, or the pair's open (or escalated) item rescored. Callers pass only
+    reviewable pairs."""
     if not pairs:
         return
     items = []
-    for one, other, result in pairs:
+    for one, other, result, held in pairs:
         a, b = pair(one, other)
         items.append(
             ReviewItem(
@@ -403,11 +412,18 @@ def _queue(
                 match_weight=result.match_weight,
                 contributions=[c.as_dict() for c in result.contributions],
                 model_version=model.version,
+                held=held,
             )
         )
     ReviewItem.objects.bulk_create(
         items,
         update_conflicts=True,
         unique_fields=["identity_a", "identity_b"],
-        update_fields=["match_probability", "match_weight", "contributions", "model_version"],
+        update_fields=[
+            "match_probability",
+            "match_weight",
+            "contributions",
+            "model_version",
+            "held",
+        ],
     )

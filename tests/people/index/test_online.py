@@ -19,6 +19,7 @@ from accord.people.models import (
     Merge,
     PairJudgement,
     Person,
+    ReviewHeld,
     ReviewItem,
     TermCount,
 )
@@ -283,3 +284,78 @@ def test_with_nothing_committed_alongside_the_check_after_commit_changes_nothing
     # Not matched again: a second match would have stored her features afresh.
     assert MatchFeatures.objects.get(identity=arriving).updated_at == stored.updated_at
     assert Identity.objects.get(pk=arriving.id).person_id == same.person_id
+
+
+# --- Why a pair above the link threshold went to review instead ------------------------
+
+
+def _item(one: Identity, other: Identity) -> ReviewItem:
+    a, b = pair(one.id, other.id)
+    return ReviewItem.objects.get(identity_a_id=a, identity_b_id=b)
+
+
+def test_a_review_item_says_it_was_under_the_link_threshold(cast):
+    _thresholds(cast, link_at=0.999999999999, review_at=0.5)
+    police = identity_create(actor=cast.police_officer, **HER)
+    gp = identity_create(actor=cast.gp, **{**HER, "phone": "", "nhs_number": ""})
+    assert _item(police, gp).held == ReviewHeld.BELOW
+
+
+def test_twins_above_the_link_threshold_are_held_as_a_pair_the_safeguard_refuses(cast):
+    _thresholds(cast, link_at=0.6, review_at=0.5)
+    one = identity_create(actor=cast.police_officer, **{**HER, "nhs_number": ""})
+    other = identity_create(actor=cast.gp, **{**HER, "nhs_number": "", "given_names": "Demelza"})
+    assert one.person_id != other.person_id
+    item = _item(one, other)
+    assert item.match_probability >= 0.6
+    assert item.held == ReviewHeld.PAIR
+
+
+def test_a_pair_that_would_chain_a_family_is_held_for_the_household(cast):
+    """Her daughter's record was joined to her person by a shared NHS number (an agency's
+    mistake); the daughter's own record then matches that one, not her."""
+    _thresholds(cast, link_at=0.6, review_at=0.5)
+    mother = _indexed(cast, cast.police_officer, **HER)
+    daughter = {**HER, "given_names": "Tamsin", "date_of_birth": date(2012, 2, 3)}
+    mislinked = Identity.objects.create(
+        partnership=cast.testshire,
+        person=mother.person,
+        agency=cast.housing_officer.agency,
+        recorded_by=cast.housing_officer,
+        **daughter,
+    )
+    refresh(mislinked)
+    arriving = _arriving(cast, cast.gp, **{**daughter, "nhs_number": ""})
+    outcome = match_identity(arriving, actor=cast.gp)
+    assert outcome.action == "review"
+    assert Identity.objects.get(pk=arriving.id).person_id != mother.person_id
+    item = _item(arriving, mislinked)
+    assert item.match_probability >= 0.6
+    assert item.held == ReviewHeld.HOUSEHOLD
+
+
+def test_a_second_person_above_the_link_threshold_is_held_once_the_arrival_has_linked(cast):
+    _thresholds(cast, link_at=0.6, review_at=0.5)
+    same = _indexed(cast, cast.police_officer, **HER)
+    alike = _indexed(cast, cast.housing_officer, **{**HER, "nhs_number": "", "phone": ""})
+    arriving = _arriving(cast, cast.gp, **{**HER, "given_names": "Morwena"})
+    outcome = match_identity(arriving, actor=cast.gp)
+    assert outcome.action == "linked" and outcome.person_id == same.person_id
+    item = _item(arriving, alike)
+    assert item.match_probability >= 0.6
+    assert item.held == ReviewHeld.ANOTHER_LINK
+
+
+def test_a_merge_refused_because_both_are_on_one_agenda_is_held_for_review(cast):
+    from tests.people.index.test_merge import _meeting, _refer
+
+    _thresholds(cast, link_at=0.999, review_at=0.5)
+    police = _indexed(cast, cast.police_officer, **HER)
+    arriving = _arriving(cast, cast.gp, **{**HER, "given_names": "Morwena"})
+    meeting = _meeting(cast, "Northgate MARAC")
+    _refer(cast.police_officer, police.person_id, meeting)
+    _refer(cast.gp, arriving.person_id, meeting)
+    outcome = match_identity(arriving, actor=cast.gp)
+    assert outcome.action == "review"
+    assert not Merge.objects.exists()
+    assert _item(police, arriving).held == ReviewHeld.MERGE_REFUSED
