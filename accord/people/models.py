@@ -273,19 +273,19 @@ class ReviewStatus(models.TextChoices):
     WITHDRAWN = "withdrawn", "No longer needed"
 
 
-class ReviewHeld(models.TextChoices):
+class NotLinkedBecause(models.TextChoices):
     """Why the matcher left a pair to a person rather than joining it itself."""
 
-    BELOW = "below", "Under the threshold for joining records automatically"
-    PAIR = "pair", "Given name and date of birth do not both agree, and no identifier does"
-    HOUSEHOLD = "household", "A record of one disagrees with a record of the other"
-    ANOTHER_LINK = "another_link", "The arriving record joined another person"
+    BELOW = "below", "Under the link threshold"
+    PAIR = "pair", "Given name and date of birth do not agree, and no identifier does"
+    HOUSEHOLD = "household", "Joining would put records that conflict into one person"
+    ANOTHER_LINK = "another_link", "The arriving record had joined another person"
     MERGE_REFUSED = "merge_refused", "The merge was refused"
 
 
 class ReviewItem(models.Model):
     """A pair of identities the matcher scored between the thresholds, or above the
-    upper one where a safeguard stopped it joining them (`held` says which)."""
+    upper one where something stopped it joining them (`not_linked_because`)."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     partnership = models.ForeignKey(Partnership, on_delete=models.PROTECT, related_name="+")
@@ -297,9 +297,11 @@ class ReviewItem(models.Model):
     # [{"comparison": ..., "label": ..., "weight": ...}] at scoring time.
     contributions = models.JSONField(default=list)
     model_version = models.CharField(max_length=40)
-    # Why it was not joined automatically, when last scored; blank on items queued
-    # before this was recorded.
-    held = models.CharField(max_length=16, choices=ReviewHeld.choices, blank=True, default="")
+    # Why it was not joined automatically, when the pair was last queued or rescored;
+    # blank on items queued before this was recorded.
+    not_linked_because = models.CharField(
+        max_length=16, choices=NotLinkedBecause.choices, blank=True, default=""
+    )
     status = models.CharField(
         max_length=12, choices=ReviewStatus.choices, default=ReviewStatus.OPEN
     )

@@ -25,7 +25,7 @@ from accord.partnership.permissions import Action
 from accord.people import selectors as people
 from accord.people.index import review
 from accord.people.index.merge import merge_undo as undo_merge
-from accord.people.models import MatchRunStatus, ReviewHeld, ReviewStatus
+from accord.people.models import MatchRunStatus, NotLinkedBecause, ReviewStatus
 from accord.web import index_forms as forms
 from accord.web.people_views import BASIS_LABELS, FORM, _apply_errors
 
@@ -44,48 +44,53 @@ DECISION_ERRORS = {
 }
 RUNNING = (MatchRunStatus.QUEUED, MatchRunStatus.RUNNING)
 
-# In the queue, beside the probability, for a pair held above the link threshold.
-QUEUE_HELD: dict[str, str] = {
-    ReviewHeld.PAIR: "Not joined: could be twins",
-    ReviewHeld.HOUSEHOLD: "Not joined: would join a family",
-    ReviewHeld.ANOTHER_LINK: "Not joined: joined another person",
-    ReviewHeld.MERGE_REFUSED: "Not joined: merge refused",
+# In the queue, beside the probability, for a pair above the link threshold.
+QUEUE_NOT_LINKED: dict[str, str] = {
+    NotLinkedBecause.BELOW: "",
+    NotLinkedBecause.PAIR: "Not joined: given name and date of birth differ",
+    NotLinkedBecause.HOUSEHOLD: "Not joined: the safeguard keeps their records apart",
+    NotLinkedBecause.ANOTHER_LINK: "Not joined: the record joined another person",
+    NotLinkedBecause.MERGE_REFUSED: "Not joined: the merge was refused",
 }
 
-# Why the matcher left the pair to a person, as the reviewer reads it.
+# Why the matcher left the pair to a person, as the reviewer reads it. Only what the
+# pair's own comparison (shown below it) says, or a fact about the two persons: never
+# anything read from a record the reviewer may not see.
 _ABOVE = "It is above the partnership's threshold for joining records automatically, but "
-HELD: dict[str, str] = {
-    ReviewHeld.BELOW: (
+NOT_LINKED: dict[str, str] = {
+    NotLinkedBecause.BELOW: (
         "It is under the partnership's threshold for joining records automatically, "
         "so a person decides."
     ),
-    ReviewHeld.PAIR: _ABOVE
+    NotLinkedBecause.PAIR: _ABOVE
     + (
-        "the two records do not agree on both given name and date of birth, and no NHS "
-        "number or police identifier agrees. Twins and other close family look like "
-        "this, so Accord never joins such records without a person deciding. An agency "
-        "may also have recorded her under another given name: check what each agency "
-        "holds before you decide."
+        "the two records do not agree on given name and date of birth together, and no "
+        "NHS number or police identifier agrees. Twins, siblings and a parent and child "
+        "of the same name can look like this, so Accord never joins such records without "
+        "a person deciding. An agency may also have recorded the person under another "
+        "given name, or a date of birth wrongly: check what each agency holds before you "
+        "decide."
     ),
-    ReviewHeld.HOUSEHOLD: _ABOVE
+    NotLinkedBecause.HOUSEHOLD: _ABOVE
     + (
-        "a record of one of these people disagrees with a record of the other on both "
-        "given name and date of birth, and no identifier joins them. Joining this pair "
-        "would join those two records as well: this is how a family chains into one "
-        "person, and one person's records, her address among them, come under another's "
-        "name."
+        "joining them would also put into one person other records that the safeguard "
+        "keeps apart (records that do not agree on given name and date of birth and "
+        "share no identifier): this is how a family chains into one person. Check each "
+        "person's records before you decide."
     ),
-    ReviewHeld.ANOTHER_LINK: _ABOVE
+    NotLinkedBecause.ANOTHER_LINK: _ABOVE
     + (
-        "the arriving record had just been joined to another person. If this pair is "
-        "the same person too, all their records belong to one person."
+        "the arriving record had just been joined to another person, and Accord joins "
+        "a record to one person at a time. If this pair is the same person too, the two "
+        "persons are one."
     ),
-    ReviewHeld.MERGE_REFUSED: _ABOVE
+    NotLinkedBecause.MERGE_REFUSED: _ABOVE
     + (
         "joining them was refused (for example, both are on one MARAC meeting's agenda), "
         "so a person decides."
     ),
 }
+
 MINUS = "\N{MINUS SIGN}"
 BASES: dict[str, str] = {str(basis): label for basis, label in BASIS_LABELS.items()}
 # The details a data-quality problem can be about, as the record forms name them.
@@ -139,7 +144,7 @@ def review_queue(request: HttpRequest) -> HttpResponse:
         {
             "entry": entry,
             "probability": percent(entry.item.match_probability),
-            "held": QUEUE_HELD.get(entry.item.held, ""),
+            "not_linked": QUEUE_NOT_LINKED.get(entry.item.not_linked_because, ""),
         }
         for entry in queue.entries
     ]
@@ -173,7 +178,7 @@ def _item_page(
         "prior": signed_weight(view.prior_weight),
         "total": signed_weight(view.item.match_weight),
         "probability": percent(view.item.match_probability),
-        "held": HELD.get(view.item.held, ""),
+        "not_linked": NOT_LINKED.get(view.item.not_linked_because, ""),
     }
     return render(request, "web/index/item.html", context, status=status)
 

@@ -32,6 +32,7 @@ JARO_WINKLER = 0.85  # recordlinkage's documented string threshold
 # (FEBRL), after the clock: published FEBRL figures are often read at lower thresholds,
 # and the index's own default (IndexSettings.link_at) is 0.999.
 SWEEP_THRESHOLDS = (0.5, 0.9, 0.999)
+assert SPLINK_CLUSTER_THRESHOLD not in SWEEP_THRESHOLDS  # the main tables' own threshold
 
 # What a matcher found worth reporting besides its pairs; each child process has its own.
 EXTRAS: dict[str, Any] = {}
@@ -96,13 +97,14 @@ def run_accord(frame: Any, link_type: str) -> tuple[Callable[[], set[tuple[str, 
     parameters = inspect.signature(link_records).parameters
     kwargs: dict[str, Any] = {}
     note = "dedupe_only over both files (link_records has no link_type yet)"
+    main = {"link_at": SPLINK_CLUSTER_THRESHOLD}
     if "link_type" in parameters:
         kwargs["link_type"] = link_type
         if "source_of" in parameters:
             kwargs["source_of"] = _source_of if link_type == "link_only" else None
         note = f"link_type={link_type}"
     _sweep_accord(link_records, records, kwargs)
-    return lambda: set(link_records(records, **kwargs)), note
+    return lambda: set(link_records(records, **main, **kwargs)), note
 
 
 def run_accord_alone(frame: Any, link_type: str) -> tuple[Callable[[], set[tuple[str, str]]], str]:
@@ -114,11 +116,13 @@ def run_accord_alone(frame: Any, link_type: str) -> tuple[Callable[[], set[tuple
     records = as_records(frame)
     note = "safeguard off; dedupe_only over both files"
     _sweep_accord(link_records, records, {"safeguard": False})
-    return lambda: set(link_records(records, safeguard=False)), note
+    return lambda: set(
+        link_records(records, link_at=SPLINK_CLUSTER_THRESHOLD, safeguard=False)
+    ), note
 
 
 def _sweep_accord(link_records: Any, records: Any, kwargs: dict[str, Any]) -> None:
-    """After the clock, when asked: the same matcher's pairs at each lower threshold
+    """After the clock, when asked: the same matcher's pairs at each other threshold
     (trained afresh each time with the same seed, so on the same model)."""
     if not SWEEP[0]:
         return

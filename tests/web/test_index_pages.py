@@ -22,13 +22,19 @@ from accord.people.models import (
     MatchRun,
     MatchRunStatus,
     Merge,
+    NotLinkedBecause,
     PairJudgement,
     Person,
-    ReviewHeld,
     ReviewItem,
     ReviewStatus,
 )
-from accord.web.index_views import MINUS, percent, signed_weight
+from accord.web.index_views import (
+    MINUS,
+    NOT_LINKED,
+    QUEUE_NOT_LINKED,
+    percent,
+    signed_weight,
+)
 from tests.conftest import audit_rows
 from tests.people.index.test_review import _other_pair
 from tests.sharing.world import build_review_pair
@@ -151,21 +157,27 @@ def test_the_pair_page_shows_both_sides_as_the_policy_allows_with_the_weights(
 
 def test_the_pair_page_and_the_queue_say_why_the_matcher_did_not_join_them(cast, pair_, client_for):
     client = client_for(cast.police_spoc)
-    assert 'data-testid="held"' not in _html(client.get(_item_url(pair_)))  # not recorded
-
-    ReviewItem.objects.filter(pk=pair_.item.pk).update(held=ReviewHeld.PAIR)
     page = _html(client.get(_item_url(pair_)))
-    assert "Why it was not joined automatically:" in page
+    assert 'data-testid="not-linked"' not in page  # not recorded for this item
+
+    ReviewItem.objects.filter(pk=pair_.item.pk).update(not_linked_because=NotLinkedBecause.PAIR)
+    page = _html(client.get(_item_url(pair_)))
+    assert "Why it was not joined automatically</strong> (when last scored):" in page
     assert "above the partnership's threshold" in page
-    assert "Twins and other close family look like this" in page
-
+    assert "do not agree on given name and date of birth together" in page
     queue = _html(client.get(reverse("web:index-queue")))
-    assert "Not joined: could be twins" in queue
+    assert "Not joined: given name and date of birth differ" in queue
 
-    ReviewItem.objects.filter(pk=pair_.item.pk).update(held=ReviewHeld.BELOW)
-    assert "Not joined" not in _html(client.get(reverse("web:index-queue")))
+    ReviewItem.objects.filter(pk=pair_.item.pk).update(not_linked_because=NotLinkedBecause.BELOW)
     page = _html(client.get(_item_url(pair_)))
     assert "under the partnership's threshold" in page and "Twins" not in page
+    assert "Not joined" not in _html(client.get(reverse("web:index-queue")))
+
+
+def test_every_reason_a_pair_was_not_joined_has_words():
+    for because in NotLinkedBecause:
+        assert NOT_LINKED[because].strip(), because
+        assert because in QUEUE_NOT_LINKED, because
 
 
 def test_a_reviewer_decides_different_people(cast, world, pair_, client_for):

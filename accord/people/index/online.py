@@ -46,8 +46,8 @@ from accord.people.models import (
     Identity,
     IndexSettings,
     MatchFeatures,
+    NotLinkedBecause,
     PairJudgement,
-    ReviewHeld,
     ReviewItem,
     ReviewStatus,
 )
@@ -246,7 +246,7 @@ def match_identity(identity: Identity, *, actor: Any, model: Model | None = None
     around = _Around.read({identity.id, *(candidate.identity_id for _, candidate in worth)})
     queued: list[tuple[uuid.UUID, uuid.UUID, Score, str]] = []
     for result, candidate in worth:
-        action, why = _decide(
+        action, because = _decide(
             around,
             identity.id,
             candidate.identity_id,
@@ -260,7 +260,7 @@ def match_identity(identity: Identity, *, actor: Any, model: Model | None = None
             outcome.action = "linked"
             outcome.person_id = around.person_of[identity.id]
         elif action == "review":
-            queued.append((identity.id, candidate.identity_id, result, why))
+            queued.append((identity.id, candidate.identity_id, result, because))
             if outcome.action == "new":
                 outcome.action = "review"
     _queue(queued, model, partnership_id=identity.partnership_id)
@@ -328,11 +328,11 @@ def decide_pair(
     if result.match_probability < limits.review_at:
         return "below"
     around = _Around.read({arriving, other})
-    action, held = _decide(
+    action, because = _decide(
         around, arriving, other, result, model=model, limits=limits, actor=actor, may_link=may_link
     )
     if action == "review":
-        _queue([(arriving, other, result, held)], model, partnership_id=limits.partnership_id)
+        _queue([(arriving, other, result, because)], model, partnership_id=limits.partnership_id)
     return action
 
 
@@ -348,7 +348,7 @@ def _decide(
     may_link: bool,
 ) -> tuple[str, str]:
     """`decide_pair`'s decision on what `around` holds, and for a review why the pair
-    was not joined (a `ReviewHeld` value); a review is left to the caller to queue
+    was not joined (a `NotLinkedBecause` value); a review is left to the caller to queue
     (`_queue`), so that one statement writes every review of an arrival."""
     from accord.people.index.merge import persons_merge
 
@@ -359,14 +359,16 @@ def _decide(
         return "same", ""
     if around.judged_different(mine, theirs):
         return "different", ""
+    # A failed safeguard is named before "the arrival linked elsewhere", so that the
+    # reviewer of a second person above the threshold is told of the safeguard.
     if result.match_probability < limits.link_at:
-        held = ReviewHeld.BELOW
-    elif not may_link:
-        held = ReviewHeld.ANOTHER_LINK
+        because = NotLinkedBecause.BELOW
     elif not linkable(around.features_of[arriving], around.features_of[other]):
-        held = ReviewHeld.PAIR
+        because = NotLinkedBecause.PAIR
     elif not around.households_agree(mine, theirs):
-        held = ReviewHeld.HOUSEHOLD
+        because = NotLinkedBecause.HOUSEHOLD
+    elif not may_link:
+        because = NotLinkedBecause.ANOTHER_LINK
     else:
         try:
             persons_merge(
@@ -382,11 +384,11 @@ def _decide(
         except ValidationError:
             # The merge refused (both on one MARAC agenda, say) and wrote nothing:
             # a person decides instead.
-            held = ReviewHeld.MERGE_REFUSED
+            because = NotLinkedBecause.MERGE_REFUSED
         else:
             around.joined(mine, theirs)
             return "linked", ""
-    return ("review", held) if around.reviewable(arriving, other) else ("judged", "")
+    return ("review", because) if around.reviewable(arriving, other) else ("judged", "")
 
 
 def _queue(
@@ -395,13 +397,13 @@ def _queue(
     *,
     partnership_id: uuid.UUID,
 ) -> None:
-    """Put the pairs (each with why it was held) in the review queue in one statement:
+    """Put the pairs (each with why it was not linked) in the review queue in one statement:
     a new item each, or the pair's open (or escalated) item rescored. Callers pass only
     reviewable pairs."""
     if not pairs:
         return
     items = []
-    for one, other, result, held in pairs:
+    for one, other, result, because in pairs:
         a, b = pair(one, other)
         items.append(
             ReviewItem(
@@ -412,7 +414,7 @@ def _queue(
                 match_weight=result.match_weight,
                 contributions=[c.as_dict() for c in result.contributions],
                 model_version=model.version,
-                held=held,
+                not_linked_because=because,
             )
         )
     ReviewItem.objects.bulk_create(
@@ -424,6 +426,6 @@ def _queue(
             "match_weight",
             "contributions",
             "model_version",
-            "held",
+            "not_linked_because",
         ],
     )

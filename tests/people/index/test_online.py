@@ -17,9 +17,9 @@ from accord.people.models import (
     IndexSettings,
     MatchFeatures,
     Merge,
+    NotLinkedBecause,
     PairJudgement,
     Person,
-    ReviewHeld,
     ReviewItem,
     TermCount,
 )
@@ -286,7 +286,7 @@ def test_with_nothing_committed_alongside_the_check_after_commit_changes_nothing
     assert Identity.objects.get(pk=arriving.id).person_id == same.person_id
 
 
-# --- Why a pair above the link threshold went to review instead ------------------------
+# --- Why a pair went to review instead of being joined ----------------------------------
 
 
 def _item(one: Identity, other: Identity) -> ReviewItem:
@@ -298,7 +298,7 @@ def test_a_review_item_says_it_was_under_the_link_threshold(cast):
     _thresholds(cast, link_at=0.999999999999, review_at=0.5)
     police = identity_create(actor=cast.police_officer, **HER)
     gp = identity_create(actor=cast.gp, **{**HER, "phone": "", "nhs_number": ""})
-    assert _item(police, gp).held == ReviewHeld.BELOW
+    assert _item(police, gp).not_linked_because == NotLinkedBecause.BELOW
 
 
 def test_twins_above_the_link_threshold_are_held_as_a_pair_the_safeguard_refuses(cast):
@@ -308,7 +308,7 @@ def test_twins_above_the_link_threshold_are_held_as_a_pair_the_safeguard_refuses
     assert one.person_id != other.person_id
     item = _item(one, other)
     assert item.match_probability >= 0.6
-    assert item.held == ReviewHeld.PAIR
+    assert item.not_linked_because == NotLinkedBecause.PAIR
 
 
 def test_a_pair_that_would_chain_a_family_is_held_for_the_household(cast):
@@ -331,7 +331,7 @@ def test_a_pair_that_would_chain_a_family_is_held_for_the_household(cast):
     assert Identity.objects.get(pk=arriving.id).person_id != mother.person_id
     item = _item(arriving, mislinked)
     assert item.match_probability >= 0.6
-    assert item.held == ReviewHeld.HOUSEHOLD
+    assert item.not_linked_because == NotLinkedBecause.HOUSEHOLD
 
 
 def test_a_second_person_above_the_link_threshold_is_held_once_the_arrival_has_linked(cast):
@@ -343,7 +343,37 @@ def test_a_second_person_above_the_link_threshold_is_held_once_the_arrival_has_l
     assert outcome.action == "linked" and outcome.person_id == same.person_id
     item = _item(arriving, alike)
     assert item.match_probability >= 0.6
-    assert item.held == ReviewHeld.ANOTHER_LINK
+    assert item.not_linked_because == NotLinkedBecause.ANOTHER_LINK
+
+
+def test_a_twin_above_the_link_threshold_after_the_arrival_linked_is_named_as_the_safeguards(
+    cast,
+):
+    """The arrival joins her; her twin sister's record, above the threshold too, is
+    recorded as failing the safeguard, not merely as "joined another person"."""
+    _thresholds(cast, link_at=0.6, review_at=0.5)
+    same = _indexed(cast, cast.police_officer, **HER)
+    sister = _indexed(
+        cast, cast.housing_officer, **{**HER, "nhs_number": "", "given_names": "Demelza"}
+    )
+    arriving = _arriving(cast, cast.gp, **{**HER, "given_names": "Morwena"})
+    outcome = match_identity(arriving, actor=cast.gp)
+    assert outcome.action == "linked" and outcome.person_id == same.person_id
+    item = _item(arriving, sister)
+    assert item.match_probability >= 0.6
+    assert item.not_linked_because == NotLinkedBecause.PAIR
+
+
+def test_rescoring_an_open_item_records_why_anew(cast):
+    _thresholds(cast, link_at=0.999999999999, review_at=0.5)
+    one = identity_create(actor=cast.police_officer, **{**HER, "nhs_number": ""})
+    other = identity_create(actor=cast.gp, **{**HER, "nhs_number": "", "given_names": "Demelza"})
+    assert _item(one, other).not_linked_because == NotLinkedBecause.BELOW
+    _thresholds(cast, link_at=0.6, review_at=0.5)
+    match_identity(Identity.objects.get(pk=other.id), actor=cast.gp)
+    item = _item(one, other)
+    assert item.not_linked_because == NotLinkedBecause.PAIR
+    assert ReviewItem.objects.count() == 1
 
 
 def test_a_merge_refused_because_both_are_on_one_agenda_is_held_for_review(cast):
@@ -358,4 +388,4 @@ def test_a_merge_refused_because_both_are_on_one_agenda_is_held_for_review(cast)
     outcome = match_identity(arriving, actor=cast.gp)
     assert outcome.action == "review"
     assert not Merge.objects.exists()
-    assert _item(police, arriving).held == ReviewHeld.MERGE_REFUSED
+    assert _item(police, arriving).not_linked_because == NotLinkedBecause.MERGE_REFUSED
