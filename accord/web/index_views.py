@@ -176,8 +176,11 @@ def _item_page(
         "form": form,
         "contributions": contributions,
         "prior": signed_weight(view.prior_weight),
-        "total": signed_weight(view.item.match_weight),
-        "probability": percent(view.item.match_probability),
+        "total": signed_weight(view.match_weight),
+        "probability": percent(view.match_probability),
+        "queued_probability": (
+            percent(view.queued_probability) if view.queued_probability is not None else ""
+        ),
         "not_linked": NOT_LINKED.get(view.item.not_linked_because, ""),
     }
     return render(request, "web/index/item.html", context, status=status)

@@ -12,6 +12,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
@@ -28,6 +29,7 @@ from accord.people.models import (
     ReviewItem,
     ReviewStatus,
 )
+from accord.people.services import identity_create
 from accord.web.index_views import (
     MINUS,
     NOT_LINKED,
@@ -172,6 +174,32 @@ def test_the_pair_page_and_the_queue_say_why_the_matcher_did_not_join_them(cast,
     page = _html(client.get(_item_url(pair_)))
     assert "under the partnership's threshold" in page and "Twins" not in page
     assert "Not joined" not in _html(client.get(reverse("web:index-queue")))
+
+
+def test_a_pair_whose_records_changed_since_it_was_queued_is_scored_again_on_its_page(
+    cast, client_for
+):
+    from tests.people.index.test_online import HER, _thresholds
+
+    _thresholds(cast, link_at=0.999999999999, review_at=0.5)
+    police = identity_create(actor=cast.police_officer, **HER)
+    identity_create(actor=cast.gp, **{**HER, "phone": "", "nhs_number": ""})
+    item = ReviewItem.objects.get(Q(identity_a=police) | Q(identity_b=police))
+    client = client_for(cast.police_spoc)
+    url = reverse("web:index-review", args=[item.id])
+    page = _html(client.get(url))
+    assert percent(item.match_probability) in page and "Scored again now" not in page
+
+    # As if queued before a record changed: an older, lower score.
+    ReviewItem.objects.filter(pk=item.pk).update(
+        match_probability=0.61, match_weight=item.match_weight - 5, contributions=[]
+    )
+    page = _html(client.get(url))
+    assert "Scored again now" in page and "match probability of 61.0%" in page
+    assert percent(item.match_probability) in page  # the score as the records are now
+    assert "Family name" in page  # the current weights, not the stored (empty) ones
+    item.refresh_from_db()
+    assert item.match_probability == 0.61  # reading the page writes nothing
 
 
 def test_every_reason_a_pair_was_not_joined_has_words():

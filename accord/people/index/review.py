@@ -39,6 +39,7 @@ from accord.partnership.models import Agency
 from accord.partnership.permissions import Action
 from accord.people.index.features import describe
 from accord.people.index.merge import persons_merge
+from accord.people.index.scorer import Score
 from accord.people.models import (
     Address,
     Identity,
@@ -213,6 +214,12 @@ class ReviewView:
     # The reason given for escalating it ("not sure"), shown only to that agency, kept
     # when another reviewer then decides.
     escalation_reason: str = ""
+    # The score shown: the item's own, or, for a waiting pair whose records (or the
+    # model) changed since it was queued, the pair scored again now.
+    match_weight: float = 0.0
+    match_probability: float = 0.0
+    # When scored again: the probability the pair was queued (or last rescored) with.
+    queued_probability: float | None = None
 
     @property
     def escalated(self) -> bool:
@@ -316,6 +323,7 @@ def review_item_for(*, actor: Any, item_id: uuid.UUID | str) -> ReviewView:
     of the model contributed. NotFound unless the actor's agency holds one side."""
     require(actor, Action.PERSON_INDEX_REVIEW)
     item = _item_get_for(actor, item_id)
+    weight, chance, queued = item.match_weight, item.match_probability, None
     contributions = tuple(
         Contribution(
             str(c.get("title") or c.get("comparison", "")),
@@ -324,7 +332,11 @@ def review_item_for(*, actor: Any, item_id: uuid.UUID | str) -> ReviewView:
         )
         for c in item.contributions
     )
-    prior = item.match_weight - sum(c.weight for c in contributions)
+    now = _scored_now(item) if item.status in WAITING else None
+    if now is not None:
+        weight, chance, queued = now.match_weight, now.match_probability, item.match_probability
+        contributions = tuple(Contribution(c.title, c.label, c.weight) for c in now.contributions)
+    prior = weight - sum(c.weight for c in contributions)
     a, b = _side(actor, item.identity_a), _side(actor, item.identity_b)
 
     def own(user: Any, text: str) -> str:
@@ -332,7 +344,33 @@ def review_item_for(*, actor: Any, item_id: uuid.UUID | str) -> ReviewView:
 
     reason = own(item.decided_by, item.reason)
     escalation_reason = own(item.escalated_by, item.escalation_reason)
-    return ReviewView(item, a, b, contributions, prior, reason, escalation_reason)
+    return ReviewView(
+        item, a, b, contributions, prior, reason, escalation_reason, weight, chance, queued
+    )
+
+
+def _scored_now(item: ReviewItem) -> Score | None:
+    """The pair scored again with both records as they are now and the current model,
+    when that differs from the item's score (a record changed, or the model did, since
+    it was queued); else None. None too where either identity has no features yet."""
+    from accord.people.index import candidates as index
+    from accord.people.index.model import load_model
+    from accord.people.index.scorer import score
+
+    values = dict(
+        MatchFeatures.objects.filter(
+            identity_id__in=[item.identity_a_id, item.identity_b_id]
+        ).values_list("identity_id", "values")
+    )
+    left, right = values.get(item.identity_a_id), values.get(item.identity_b_id)
+    if not left or not right:
+        return None
+    model = load_model()
+    tf = index.frequencies(item.partnership_id, [left, right], model)
+    now = score(model, left, right, lambda column, value: tf.get((column, value)))
+    if model.version == item.model_version and abs(now.match_weight - item.match_weight) < 1e-9:
+        return None
+    return now
 
 
 # --- Deciding ---------------------------------------------------------------------------
