@@ -56,10 +56,10 @@ QUEUE_NOT_LINKED: dict[str, str] = {
 # Why the matcher left the pair to a person, as the reviewer reads it. Only what the
 # pair's own comparison (shown below it) says, or a fact about the two persons: never
 # anything read from a record the reviewer may not see.
-_ABOVE = "It is above the partnership's threshold for joining records automatically, but "
+_ABOVE = "It was above the partnership's threshold for joining records automatically, but "
 NOT_LINKED: dict[str, str] = {
     NotLinkedBecause.BELOW: (
-        "It is under the partnership's threshold for joining records automatically, "
+        "It was under the partnership's threshold for joining records automatically, "
         "so a person decides."
     ),
     NotLinkedBecause.PAIR: _ABOVE

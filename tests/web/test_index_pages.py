@@ -29,7 +29,7 @@ from accord.people.models import (
     ReviewItem,
     ReviewStatus,
 )
-from accord.people.services import identity_create
+from accord.people.services import identity_create, identity_update
 from accord.web.index_views import (
     MINUS,
     NOT_LINKED,
@@ -164,42 +164,69 @@ def test_the_pair_page_and_the_queue_say_why_the_matcher_did_not_join_them(cast,
 
     ReviewItem.objects.filter(pk=pair_.item.pk).update(not_linked_because=NotLinkedBecause.PAIR)
     page = _html(client.get(_item_url(pair_)))
-    assert "Why it was not joined automatically</strong> (when last scored):" in page
-    assert "above the partnership's threshold" in page
+    assert "Why it was not joined automatically</strong> (when the matcher queued it):" in page
+    assert "It was above the partnership's threshold" in page
     assert "do not agree on given name and date of birth together" in page
     queue = _html(client.get(reverse("web:index-queue")))
     assert "Not joined: given name and date of birth differ" in queue
 
     ReviewItem.objects.filter(pk=pair_.item.pk).update(not_linked_because=NotLinkedBecause.BELOW)
     page = _html(client.get(_item_url(pair_)))
-    assert "under the partnership's threshold" in page and "Twins" not in page
+    assert "It was under the partnership's threshold" in page and "Twins" not in page
     assert "Not joined" not in _html(client.get(reverse("web:index-queue")))
+
+
+def _police_pair(cast):
+    """Two police records alike enough to be queued: the police reviewer sees both."""
+    from tests.people.index.test_online import HER, _thresholds
+
+    _thresholds(cast, link_at=0.999999999999, review_at=0.5)
+    first = identity_create(actor=cast.police_officer, **HER)
+    second = identity_create(actor=cast.police_officer, **{**HER, "phone": "", "nhs_number": ""})
+    item = ReviewItem.objects.get(Q(identity_a=first) | Q(identity_b=first))
+    return item, first, second
 
 
 def test_a_pair_whose_records_changed_since_it_was_queued_is_scored_again_on_its_page(
     cast, client_for
 ):
-    from tests.people.index.test_online import HER, _thresholds
-
-    _thresholds(cast, link_at=0.999999999999, review_at=0.5)
-    police = identity_create(actor=cast.police_officer, **HER)
-    identity_create(actor=cast.gp, **{**HER, "phone": "", "nhs_number": ""})
-    item = ReviewItem.objects.get(Q(identity_a=police) | Q(identity_b=police))
+    item, _, second = _police_pair(cast)
     client = client_for(cast.police_spoc)
     url = reverse("web:index-review", args=[item.id])
     page = _html(client.get(url))
     assert percent(item.match_probability) in page and "Scored again now" not in page
 
-    # As if queued before a record changed: an older, lower score.
+    # Another identity arriving moves the term frequencies, not the comparison: no note.
+    identity_create(actor=cast.gp, given_names="Zebedee", family_name="Examplewright")
+    assert "Scored again now" not in _html(client.get(url))
+
+    # The second record loses its date of birth, and the item keeps the score it was
+    # queued with (as where the change puts the pair under the review threshold).
+    identity_update(actor=cast.police_officer, identity_id=second.id, date_of_birth=None)
     ReviewItem.objects.filter(pk=item.pk).update(
-        match_probability=0.61, match_weight=item.match_weight - 5, contributions=[]
+        match_probability=item.match_probability,
+        match_weight=item.match_weight,
+        contributions=item.contributions,
     )
     page = _html(client.get(url))
-    assert "Scored again now" in page and "match probability of 61.0%" in page
-    assert percent(item.match_probability) in page  # the score as the records are now
-    assert "Family name" in page  # the current weights, not the stored (empty) ones
-    item.refresh_from_db()
-    assert item.match_probability == 0.61  # reading the page writes nothing
+    assert "Scored again now" in page
+    assert f"match probability of {percent(item.match_probability)}" in page
+    assert "Same or similar given name, date of birth missing" in page
+    assert ReviewItem.objects.get(pk=item.pk).contributions == item.contributions  # no write
+
+
+def test_a_pair_with_a_record_the_reviewer_may_not_see_is_not_scored_again(cast, client_for):
+    from tests.people.index.test_online import HER, _thresholds
+
+    _thresholds(cast, link_at=0.999999999999, review_at=0.5)
+    police = identity_create(actor=cast.police_officer, **HER)
+    gp = identity_create(actor=cast.gp, **{**HER, "phone": "", "nhs_number": ""})
+    item = ReviewItem.objects.get(Q(identity_a=police) | Q(identity_b=police))
+    ReviewItem.objects.filter(pk=item.pk).update(contributions=[], match_probability=0.61)
+    page = _html(client_for(cast.police_spoc).get(reverse("web:index-review", args=[item.id])))
+    assert "details not shared with you" in page  # the GP's record is hidden from police
+    assert "Scored again now" not in page and "61.0%" in page
+    assert gp.person_id != police.person_id
 
 
 def test_every_reason_a_pair_was_not_joined_has_words():

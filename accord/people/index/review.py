@@ -332,12 +332,14 @@ def review_item_for(*, actor: Any, item_id: uuid.UUID | str) -> ReviewView:
         )
         for c in item.contributions
     )
-    now = _scored_now(item) if item.status in WAITING else None
+    a, b = _side(actor, item.identity_a), _side(actor, item.identity_b)
+    # Scored again only where the reviewer sees both records: how a hidden record's
+    # comparison changed would tell her something about that record.
+    now = _scored_now(item) if item.status in WAITING and a.visible and b.visible else None
     if now is not None:
         weight, chance, queued = now.match_weight, now.match_probability, item.match_probability
         contributions = tuple(Contribution(c.title, c.label, c.weight) for c in now.contributions)
     prior = weight - sum(c.weight for c in contributions)
-    a, b = _side(actor, item.identity_a), _side(actor, item.identity_b)
 
     def own(user: Any, text: str) -> str:
         return text if user is not None and user.agency_id == actor.agency_id else ""
@@ -350,9 +352,11 @@ def review_item_for(*, actor: Any, item_id: uuid.UUID | str) -> ReviewView:
 
 
 def _scored_now(item: ReviewItem) -> Score | None:
-    """The pair scored again with both records as they are now and the current model,
-    when that differs from the item's score (a record changed, or the model did, since
-    it was queued); else None. None too where either identity has no features yet."""
+    """The pair scored again with both records' features as they are now and the
+    current model, when a comparison now falls in another level than when the item was
+    queued (a record changed) or the model changed; else None. Term frequencies drift
+    as other identities arrive, so a weight alone changing does not count. None too
+    where either identity has no features yet."""
     from accord.people.index import candidates as index
     from accord.people.index.model import load_model
     from accord.people.index.scorer import score
@@ -368,7 +372,9 @@ def _scored_now(item: ReviewItem) -> Score | None:
     model = load_model()
     tf = index.frequencies(item.partnership_id, [left, right], model)
     now = score(model, left, right, lambda column, value: tf.get((column, value)))
-    if model.version == item.model_version and abs(now.match_weight - item.match_weight) < 1e-9:
+    queued_levels = [(c.get("comparison"), c.get("level")) for c in item.contributions]
+    levels_now = [(c.comparison, c.level) for c in now.contributions]
+    if model.version == item.model_version and queued_levels == levels_now:
         return None
     return now
 
