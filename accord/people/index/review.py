@@ -218,7 +218,7 @@ class ReviewView:
     # model) changed since it was queued, the pair scored again now.
     match_weight: float = 0.0
     match_probability: float = 0.0
-    # When scored again: the probability the pair was queued (or last rescored) with.
+    # When scored again: the probability the item holds (queued or last rescored with).
     queued_probability: float | None = None
 
     @property
@@ -334,7 +334,7 @@ def review_item_for(*, actor: Any, item_id: uuid.UUID | str) -> ReviewView:
     )
     a, b = _side(actor, item.identity_a), _side(actor, item.identity_b)
     # Scored again only where the reviewer sees both records: how a hidden record's
-    # comparison changed would tell her something about that record.
+    # comparison changed would tell the reviewer something about that record.
     now = _scored_now(item) if item.status in WAITING and a.visible and b.visible else None
     if now is not None:
         weight, chance, queued = now.match_weight, now.match_probability, item.match_probability
