@@ -334,34 +334,27 @@ def test_a_pair_that_would_chain_a_family_is_held_for_the_household(cast):
     assert item.not_linked_because == NotLinkedBecause.HOUSEHOLD
 
 
-def test_a_second_person_above_the_link_threshold_is_held_once_the_arrival_has_linked(cast):
-    _thresholds(cast, link_at=0.6, review_at=0.5)
-    same = _indexed(cast, cast.police_officer, **HER)
-    alike = _indexed(cast, cast.housing_officer, **{**HER, "nhs_number": "", "phone": ""})
-    arriving = _arriving(cast, cast.gp, **{**HER, "given_names": "Morwena"})
-    outcome = match_identity(arriving, actor=cast.gp)
-    assert outcome.action == "linked" and outcome.person_id == same.person_id
-    item = _item(arriving, alike)
-    assert item.match_probability >= 0.6
-    assert item.not_linked_because == NotLinkedBecause.ANOTHER_LINK
-
-
-def test_a_twin_above_the_link_threshold_after_the_arrival_linked_is_named_as_the_safeguards(
-    cast,
+@pytest.mark.parametrize(
+    ("second", "because"),
+    [
+        # Alike but for the phone and NHS number: held only because the arrival linked.
+        ({"nhs_number": "", "phone": ""}, NotLinkedBecause.ANOTHER_LINK),
+        # Her twin sister: named as failing the safeguard, not as "joined another person".
+        ({"nhs_number": "", "given_names": "Demelza"}, NotLinkedBecause.PAIR),
+    ],
+)
+def test_a_second_person_above_the_link_threshold_once_the_arrival_has_linked(
+    cast, second, because
 ):
-    """The arrival joins her; her twin sister's record, above the threshold too, is
-    recorded as failing the safeguard, not merely as "joined another person"."""
     _thresholds(cast, link_at=0.6, review_at=0.5)
     same = _indexed(cast, cast.police_officer, **HER)
-    sister = _indexed(
-        cast, cast.housing_officer, **{**HER, "nhs_number": "", "given_names": "Demelza"}
-    )
+    other = _indexed(cast, cast.housing_officer, **{**HER, **second})
     arriving = _arriving(cast, cast.gp, **{**HER, "given_names": "Morwena"})
     outcome = match_identity(arriving, actor=cast.gp)
     assert outcome.action == "linked" and outcome.person_id == same.person_id
-    item = _item(arriving, sister)
+    item = _item(arriving, other)
     assert item.match_probability >= 0.6
-    assert item.not_linked_because == NotLinkedBecause.PAIR
+    assert item.not_linked_because == because
 
 
 def test_rescoring_an_open_item_records_why_anew(cast):
