@@ -90,6 +90,9 @@ _STREET_WORDS = {
     "gdns": "gardens",
     "tce": "terrace",
 }
+# No one alive was born on or before this day, and 1 January 1900 is the date agency
+# systems put where the date of birth is unknown: two records carrying it agree on
+# nothing, so it is flagged and not compared.
 EARLIEST_BIRTH = datetime.date(1900, 1, 1)
 
 
@@ -144,7 +147,7 @@ def _dob(raw: Mapping[str, Any], problems: list[str], today: datetime.date) -> d
         except ValueError:
             problems.append("date_of_birth_impossible")
             return None
-    if not EARLIEST_BIRTH <= value <= today:
+    if not EARLIEST_BIRTH < value <= today:
         problems.append("date_of_birth_impossible")
         return None
     return value

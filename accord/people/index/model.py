@@ -42,7 +42,7 @@ import jellyfish
 from accord.people.index.features import FEATURE_COLUMNS, Features
 
 ARTEFACTS = Path(__file__).resolve().parent / "artefacts"
-CURRENT_VERSION = "person-v2"
+CURRENT_VERSION = "person-v3"
 
 Test = Callable[[Features, Features], bool]
 
@@ -71,11 +71,12 @@ def _lev(column: str, at_most: int) -> Test:
     return test
 
 
-def _dl1(column: str) -> Test:
-    """One edit or two neighbouring characters swapped (Damerau-Levenshtein at most 1)."""
+def _dl1(column: str, right_column: str | None = None) -> Test:
+    """One edit or two neighbouring characters swapped (Damerau-Levenshtein at most 1),
+    between a column on the left and the same (or `right_column`) on the right."""
 
     def test(left: Features, right: Features) -> bool:
-        a, b = left[column], right[column]
+        a, b = left[column], right[right_column or column]
         return a is not None and b is not None and jellyfish.damerau_levenshtein_distance(a, b) <= 1
 
     return test
@@ -144,6 +145,22 @@ ELSE = Level("All other", "ELSE", lambda left, right: True)
 
 _SWAPPED_SQL = "(given_l = family_r OR family_l = given_r)"
 _swapped = _any(_cross_eq("given", "family"), _cross_eq("family", "given"))
+# Across a transposition one crossing is the family name and the other the given name.
+# The given names agree only when both crossings do (one exactly, the other the same or
+# one letter off): when only one name is crossed ("Pemcroft, Samantha" against "Donna
+# Pemcroft"), that crossing is the family name agreeing, and the given names (Samantha,
+# Donna) were never compared. In a household every member would otherwise have a
+# "similar given name" to any other member's record with the names transposed.
+_TRANSPOSED_SQL = (
+    f"((given_l = family_r AND {_dl1_sql('family_l', 'given_r')})"
+    f" OR (family_l = given_r AND {_dl1_sql('given_l', 'family_r')}))"
+)
+
+
+_transposed = _any(
+    _all(_cross_eq("given", "family"), _dl1("family", "given")),
+    _all(_cross_eq("family", "given"), _dl1("given", "family")),
+)
 
 
 def _long_typo(left: Features, right: Features) -> bool:
@@ -182,9 +199,9 @@ _GIVEN_LIKE_SQL = (
     " OR (length(given_l) >= 3 AND length(given_r) >= 3"
     " AND (substr(given_l, 1, length(given_r)) = given_r"
     " OR substr(given_r, 1, length(given_l)) = given_l))"
-    f" OR {_SWAPPED_SQL})"
+    f" OR {_TRANSPOSED_SQL})"
 )
-_given_like = _any(_eq("given_key"), _dl1("given"), _long_typo, _initial, _shortened, _swapped)
+_given_like = _any(_eq("given_key"), _dl1("given"), _long_typo, _initial, _shortened, _transposed)
 _DOB_NEAR_SQL = (
     f"(dob_l = dob_swap_r OR {_dl1_sql('dob_l', 'dob_r')}"
     " OR substr(dob_l, 1, 7) = substr(dob_r, 1, 7))"
@@ -331,21 +348,27 @@ COMPARISONS: tuple[Comparison, ...] = (
 @dataclass(frozen=True)
 class BlockingRule:
     """Pairs agreeing on all of `columns` are compared. `swap` pairs a date of birth
-    with the other side's day/month swap instead of with itself."""
+    with the other side's day/month swap instead of with itself; `crossed` also asks
+    that one side's given name be the other's family name (names transposed)."""
 
     name: str
     columns: tuple[str, ...]
     swap: bool = False
+    crossed: bool = False
 
     @property
     def sql(self) -> str:
         parts = [f"l.{column} = r.{column}" for column in self.columns]
         if self.swap:
             parts.insert(0, "l.dob_swap = r.dob")
+        if self.crossed:
+            parts.insert(0, "(l.given = r.family OR l.family = r.given)")
         return " AND ".join(parts)
 
     def holds(self, left: Features, right: Features) -> bool:
         if self.swap and (left["dob_swap"] is None or left["dob_swap"] != right["dob"]):
+            return False
+        if self.crossed and not _swapped(left, right):
             return False
         return all(
             left[column] is not None and left[column] == right[column] for column in self.columns
@@ -357,14 +380,20 @@ class BlockingRule:
         A swap rule is symmetric (if her swapped date is his date, his swapped date
         is hers), so each record is stored under both its date and its swapped date
         and both are probed; `holds` removes the pairs the rule would not produce.
+        A crossed rule likewise stores and probes each record under its given name
+        and under its family name, in one space, so her given name meets his family
+        name; `holds` keeps only the pairs whose names are crossed.
         """
         values = [value for column in self.columns if (value := features[column]) is not None]
         if len(values) < len(self.columns):
             return []
-        if not self.swap:
-            return [(self.name, *values)]
-        dates = [date for date in (features["dob"], features["dob_swap"]) if date is not None]
-        return [(self.name, date, *values) for date in dates]
+        if self.swap:
+            dates = [date for date in (features["dob"], features["dob_swap"]) if date is not None]
+            return [(self.name, date, *values) for date in dates]
+        if self.crossed:
+            names = [name for name in (features["given"], features["family"]) if name is not None]
+            return [(self.name, name, *values) for name in names]
+        return [(self.name, *values)]
 
 
 BLOCKING_RULES: tuple[BlockingRule, ...] = (
@@ -379,6 +408,8 @@ BLOCKING_RULES: tuple[BlockingRule, ...] = (
     BlockingRule("email", ("email",)),
     BlockingRule("police", ("police_id",)),
     BlockingRule("names_year", ("family_key", "given_key", "dob_year")),
+    BlockingRule("crossed_dob", ("dob",), crossed=True),
+    BlockingRule("crossed_postcode", ("postcode",), crossed=True),
 )
 
 # Deterministic rules for the prior (probability that two random records match).
@@ -392,6 +423,30 @@ EM_BLOCKING_RULES = (
     "l.dob = r.dob AND l.given_key = r.given_key",
     "l.postcode = r.postcode AND l.family_key = r.family_key",
 )
+# Pairs sharing an NHS number are almost all the same person, whatever their names: the
+# only block in which names transposed are seen among matches (the two above need the
+# given name or the family name to agree). It runs where it holds enough pairs to teach
+# m something (a partnership without health agencies has few NHS numbers); the
+# artefact says whether it ran. The two above between them estimate every comparison.
+EM_IDENTIFIER_RULE = "l.nhs_number = r.nhs_number"
+EM_PAIRS_AT_LEAST = 1000
+
+
+def _pairs_blocked(table: Any, rule: str) -> int:
+    """How many pairs of the records a blocking rule produces."""
+    from splink.blocking_analysis import count_comparisons_from_blocking_rules
+
+    counted = count_comparisons_from_blocking_rules(
+        table, blocking_rules=rule, link_type="dedupe_only", record_sample_proportion=1.0
+    )
+    return int(counted[0]["marginal_comparison_count"])
+
+
+def prediction_blocking() -> list[dict[str, str]]:
+    """The blocking rules as Splink takes them. They are code, not trained: an artefact
+    does not keep them, and every model predicts over the code's rules, the same ones
+    the candidate index applies online."""
+    return [{"blocking_rule": rule.sql} for rule in BLOCKING_RULES]
 
 
 def splink_settings(link_type: str = "dedupe_only") -> dict[str, Any]:
@@ -419,9 +474,7 @@ def splink_settings(link_type: str = "dedupe_only") -> dict[str, Any]:
         "unique_id_column_name": "unique_id",
         "probability_two_random_records_match": 1e-6,
         "comparisons": comparisons,
-        "blocking_rules_to_generate_predictions": [
-            {"blocking_rule": rule.sql} for rule in BLOCKING_RULES
-        ],
+        "blocking_rules_to_generate_predictions": prediction_blocking(),
         "retain_intermediate_calculation_columns": False,
         "retain_matching_columns": False,
     }
@@ -495,6 +548,7 @@ def model_from_settings(
             )
         )
     prior = settings["probability_two_random_records_match"]
+    settings = {**settings, "blocking_rules_to_generate_predictions": prediction_blocking()}
     return Model(
         version=version,
         prior_weight=math.log2(prior / (1 - prior)),
@@ -602,11 +656,16 @@ def train(
     )
     linker.training.estimate_u_using_random_sampling(max_pairs=u_max_pairs, seed=seed)
     sample = min(em_sample, em_records_at_most / max(records, 1))
-    for rule in EM_BLOCKING_RULES:
+    sessions = list(EM_BLOCKING_RULES)
+    identifier_pairs = _pairs_blocked(table, EM_IDENTIFIER_RULE)
+    if identifier_pairs >= EM_PAIRS_AT_LEAST:
+        sessions.append(EM_IDENTIFIER_RULE)
+    for rule in sessions:
         linker.training.estimate_parameters_using_expectation_maximisation(
             rule, record_sample_proportion=sample
         )
     settings = linker.misc.save_model_to_json()
+    del settings["blocking_rules_to_generate_predictions"]  # code, not trained
     filled = _fill_unobserved(settings, u_max_pairs)
     return {
         "version": version,
@@ -617,7 +676,12 @@ def train(
             "completeness": completeness,
             "u": f"random sampling, up to {int(u_max_pairs)} pairs, seed {seed}",
             "m": f"expectation maximisation on {sample:.0%} of the records, blocked on: "
-            + "; ".join(EM_BLOCKING_RULES),
+            + "; ".join(sessions)
+            + (
+                ""
+                if EM_IDENTIFIER_RULE in sessions
+                else f" (not on {EM_IDENTIFIER_RULE}: {identifier_pairs} pairs)"
+            ),
             "prior": f"deterministic rules at recall {PRIOR_RECALL}: " + "; ".join(PRIOR_RULES),
             "levels_not_observed": filled,
         },

@@ -73,10 +73,13 @@ def test_each_kind_of_bad_input_is_flagged_with_its_field():
             "email",
             "nhs_number",
         }
-    # A date before 1900 or in the future is impossible too.
-    for born in (datetime.date(1850, 1, 1), datetime.date(2030, 1, 1)):
+    # A date on or before 1 January 1900 (the usual placeholder) or in the future is
+    # impossible too; the next day is a date.
+    for born in (datetime.date(1850, 1, 1), datetime.date(1900, 1, 1), datetime.date(2030, 1, 1)):
         features, problems = _derive(given_names="Ada", date_of_birth=born)
         assert "date_of_birth_impossible" in problems and features["dob"] is None
+    features, problems = _derive(given_names="Ada", date_of_birth=datetime.date(1900, 1, 2))
+    assert not problems and features["dob"] == "1900-01-02"
     # A failing NHS number is not compared at all: a wrong number would count against
     # a true match far more than a missing one.
     features, _ = _derive(nhs_number="9434765918")

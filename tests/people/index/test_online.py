@@ -10,8 +10,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from accord.people.index.candidates import TOTAL
-from accord.people.index.model import CURRENT_VERSION
+from accord.people.index.model import BLOCKING_RULES, CURRENT_VERSION
 from accord.people.index.online import match_identity, pair, refresh
+from accord.people.index.safeguards import conflicting, linkable
 from accord.people.models import (
     Identity,
     IndexSettings,
@@ -70,6 +71,23 @@ def test_twins_are_not_linked_however_much_else_they_share(cast):
     one = identity_create(actor=cast.police_officer, **{**HER, "nhs_number": ""})
     other = identity_create(actor=cast.gp, **{**HER, "nhs_number": "", "given_names": "Demelza"})
     assert one.person_id != other.person_id
+
+
+def test_a_twin_whose_names_one_agency_transposed_is_not_linked_to_her_sister(cast):
+    """ "Examplewright, Morwenna" has her sister Demelza's family name where Demelza has
+    it: one name crossed, the given names (Morwenna, Demelza) never compared. That is
+    not a given name agreeing, so the safeguard still sees twins."""
+    one = identity_create(actor=cast.police_officer, **{**HER, "nhs_number": ""})
+    transposed = {
+        **HER,
+        "given_names": HER["family_name"],
+        "family_name": "Demelza",
+        "nhs_number": "",
+    }
+    other = identity_create(actor=cast.gp, **transposed)
+    assert one.person_id != other.person_id
+    left, right = (MatchFeatures.objects.get(pk=i.pk).values for i in (one, other))
+    assert not linkable(left, right) and conflicting(left, right)
 
 
 def test_between_the_thresholds_the_pair_goes_to_the_review_queue(cast):
@@ -177,6 +195,56 @@ def test_a_shared_nhs_number_links_despite_a_different_given_name(cast):
     police = identity_create(actor=cast.police_officer, **HER)
     gp = identity_create(actor=cast.gp, **{**HER, "given_names": "Wenna"})
     assert gp.person_id == police.person_id
+
+
+def test_a_record_with_given_and_family_name_transposed_is_found(cast):
+    """Only a crossed-name rule pairs these two: their names' keys, phones and NHS
+    numbers differ, and neither has an address. Before those rules they were never
+    compared at all."""
+    police = identity_create(actor=cast.police_officer, **HER)
+    swapped = {
+        **HER,
+        "given_names": HER["family_name"],
+        "family_name": HER["given_names"],
+        "phone": "",
+        "nhs_number": "",
+    }
+    gp = identity_create(actor=cast.gp, **swapped)
+    left, right = (MatchFeatures.objects.get(pk=i.pk).values for i in (police, gp))
+    assert [rule.name for rule in BLOCKING_RULES if rule.holds(left, right)] == ["crossed_dob"]
+    a, b = pair(police.id, gp.id)
+    gp.refresh_from_db()
+    assert (
+        gp.person_id == police.person_id
+        or ReviewItem.objects.filter(identity_a_id=a, identity_b_id=b).exists()
+    )
+
+
+def test_the_migration_adds_the_keys_a_crossed_rule_stores(cast):
+    """Migration 0009 gives the identities that exist the crossed rules' keys, spelt
+    out as the rules spelt them; after it, the transposed record is a candidate."""
+    from importlib import import_module
+
+    from django.apps import apps
+
+    from accord.people.index.candidates import candidates, key_hash
+    from accord.people.models import BlockKey
+
+    migration = import_module("accord.people.migrations.0009_block_keys_for_crossed_names")
+    police = identity_create(actor=cast.police_officer, **HER)
+    features = MatchFeatures.objects.get(pk=police.pk).values
+    crossed = [rule for rule in BLOCKING_RULES if rule.crossed]
+    stored = {key_hash(cast.testshire.id, key) for rule in crossed for key in rule.keys(features)}
+    assert migration.crossed_keys(cast.testshire.id, features) == stored
+    assert {name for name, _ in migration.CROSSED} == {rule.name for rule in crossed}
+
+    BlockKey.objects.filter(identity_id=police.id, key__in=stored).delete()  # as before 0009
+    arriving = {**features, "given": features["family"], "family": features["given"]}
+    arriving = {**arriving, "given_key": None, "family_key": None, "phone": None}
+    arriving = {**arriving, "nhs_number": None}
+    assert not candidates(cast.testshire.id, arriving)
+    migration.add_keys(apps, None)
+    assert [c.identity_id for c in candidates(cast.testshire.id, arriving)] == [police.id]
 
 
 def _indexed(cast, user, **fields) -> Identity:

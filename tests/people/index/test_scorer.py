@@ -8,15 +8,19 @@ every level of every comparison is in the sample, so no level escapes the check.
 
 from __future__ import annotations
 
+import itertools
 import math
 import random
+import uuid
+from collections import defaultdict
 
 import pytest
 
 from accord.people.index import synthetic
 from accord.people.index.batch import features_frame, predict
+from accord.people.index.candidates import keys_of
 from accord.people.index.features import FEATURE_COLUMNS
-from accord.people.index.model import COMPARISONS, TF_COLUMNS, load_model
+from accord.people.index.model import BLOCKING_RULES, COMPARISONS, TF_COLUMNS, load_model
 from accord.people.index.scorer import score
 
 pytestmark = pytest.mark.filterwarnings("ignore")
@@ -83,3 +87,37 @@ def test_each_comparisons_contribution_equals_splinks_weight_for_it(predicted):
             splink = row[f"mw_{contribution.comparison}"]
             splink += row.get(f"mw_tf_adj_{contribution.comparison}", 0.0)
             assert math.isclose(contribution.weight, splink, abs_tol=1e-6), contribution
+
+
+def test_the_candidate_index_finds_exactly_the_pairs_splinks_blocking_compares(predicted):
+    """Online, an identity's candidates are those sharing one of its block keys where a
+    rule holds; Splink's prediction (at probability 0) is every pair its blocking rules
+    compare. The two sets of pairs are the same, so nothing batch compares is out of
+    the online matcher's sight, and the other way round."""
+    _, predictions, by_id, _ = predicted
+    splink = {
+        frozenset((row["unique_id_l"], row["unique_id_r"]))
+        for row in predictions[["unique_id_l", "unique_id_r"]].to_dict("records")
+    }
+    partnership = uuid.UUID(int=7)
+    sharing: dict[int, list[str]] = defaultdict(list)
+    for unique_id, features in by_id.items():
+        for key in keys_of(partnership, features):
+            sharing[key].append(unique_id)
+    online = set()
+    for ids in sharing.values():
+        for a, b in itertools.combinations(ids, 2):
+            left, right = by_id[a], by_id[b]
+            held = [rule.holds(left, right) for rule in BLOCKING_RULES]
+            assert held == [rule.holds(right, left) for rule in BLOCKING_RULES]  # symmetric
+            if any(held):
+                online.add(frozenset((a, b)))
+    assert online == splink
+    # Transposed names are in the data, and some pairs only a crossed rule compares.
+    crossed = [rule for rule in BLOCKING_RULES if rule.crossed]
+    only_crossed = [
+        p
+        for p in online
+        if not any(r.holds(*(by_id[i] for i in p)) for r in BLOCKING_RULES if not r.crossed)
+    ]
+    assert crossed and only_crossed
