@@ -224,7 +224,8 @@ class MatchFeatures(models.Model):
 
 
 class BlockKey(models.Model):
-    """The candidate index: one row per blocking rule an identity has values for.
+    """The candidate index: a row per blocking rule an identity has values for (two for
+    a rule on swapped dates or crossed names).
 
     `key` is a 64-bit hash of (partnership, rule, values); identities sharing a key are
     the pairs the model's blocking rules would compare.
@@ -271,6 +272,9 @@ class ReviewStatus(models.TextChoices):
     SAME = "same", "Same person"
     DIFFERENT = "different", "Different people"
     WITHDRAWN = "withdrawn", "No longer needed"
+    # An open pair a change to one of its records made unlike (under the review threshold,
+    # or no longer compared); it opens again if a later change makes them alike.
+    LAPSED = "lapsed", "No longer alike after a change"
 
 
 class NotLinkedBecause(models.TextChoices):
@@ -420,6 +424,8 @@ class MatchRun(models.Model):
     pairs_scored = models.BigIntegerField(default=0)
     links = models.IntegerField(default=0)
     reviews = models.IntegerField(default=0)
+    # Open review items the run found no longer alike (lapsed), see batch._rematch.
+    lapsed = models.IntegerField(default=0)
     model_version = models.CharField(max_length=40, blank=True)
     finished_at = models.DateTimeField(null=True)
     error = models.TextField(blank=True)

@@ -32,7 +32,7 @@ from accord.web.people_views import BASIS_LABELS, FORM, _apply_errors
 QUEUE_VIEWS = (
     ("waiting", "Waiting for review"),
     ("escalated", "Escalated"),
-    ("decided", "Decided"),
+    ("decided", "Decided or closed"),
 )
 # A merge refused, or a pair decided meanwhile: said against the decision itself.
 DECISION_ERRORS = {

@@ -130,7 +130,7 @@ def test_the_queue_lists_the_pair_with_its_agencies_and_names_only_where_allowed
     decided = _html(
         client_for(cast.police_spoc).get(reverse("web:index-queue") + "?status=decided")
     )
-    assert "No pairs touching your agency have been decided yet." in decided
+    assert "No pairs touching your agency have been decided or closed yet." in decided
 
 
 def test_the_pair_page_shows_both_sides_as_the_policy_allows_with_the_weights(
@@ -201,12 +201,14 @@ def test_a_pair_whose_records_changed_since_it_was_queued_is_scored_again_on_its
     assert "Scored again now" not in _html(client.get(url))
 
     # The second record loses its date of birth, and the item keeps the score it was
-    # queued with (as where the change puts the pair under the review threshold).
+    # queued with (as an escalated item does where the change puts the pair under the
+    # review threshold: it never lapses).
     identity_update(actor=cast.police_officer, identity_id=second.id, date_of_birth=None)
     ReviewItem.objects.filter(pk=item.pk).update(
         match_probability=item.match_probability,
         match_weight=item.match_weight,
         contributions=item.contributions,
+        status=ReviewStatus.NOT_SURE,
     )
     page = _html(client.get(url))
     assert "Scored again now" in page
@@ -263,6 +265,24 @@ def test_a_decision_without_a_reason_names_it_and_writes_nothing(cast, pair_, cl
     assert ReviewItem.objects.get(pk=pair_.item.pk).status == ReviewStatus.OPEN
     assert not PairJudgement.objects.exists() and not Merge.objects.exists()
     assert audit_rows(object_type="review_item") == []
+
+
+def test_a_lapsed_pair_says_why_it_no_longer_waits_and_cannot_be_decided(cast, pair_, client_for):
+    ReviewItem.objects.filter(pk=pair_.item.pk).update(status=ReviewStatus.LAPSED)
+    client = client_for(cast.police_spoc)
+    page = _html(client.get(_item_url(pair_)))
+    assert "No longer alike after a change" in page
+    assert "a change to one of the records made them unlike" in page
+    assert 'name="verdict"' not in page
+    response = client.post(_decide_url(pair_), {"verdict": "different", "reason": REASON})
+    assert response.status_code == 400
+    assert "There is a problem" in _html(response)
+    assert "it is no longer waiting" in _html(response)
+    assert ReviewItem.objects.get(pk=pair_.item.pk).status == ReviewStatus.LAPSED
+    assert not PairJudgement.objects.exists() and audit_rows(object_type="review_item") == []
+    closed = _html(client.get(reverse("web:index-queue") + "?status=decided"))
+    assert "No longer alike after a change" in closed
+    assert "No longer alike" not in _html(client.get(reverse("web:index-queue")))
 
 
 def test_not_sure_escalates_and_the_other_agency_decides(cast, pair_, client_for):

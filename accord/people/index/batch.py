@@ -397,15 +397,23 @@ def rematch(run_id: uuid.UUID | str) -> None:
 def _rematch(run: MatchRun) -> None:
     import pandas as pd
     from django.db import transaction
+    from django.utils import timezone
 
     from accord.people.index import candidates as index
     from accord.people.index.model import TF_COLUMNS, load_model
-    from accord.people.index.online import decide_pair, index_secret, raw_from_identity, thresholds
+    from accord.people.index.online import (
+        decide_pair,
+        index_secret,
+        pair,
+        raw_from_identity,
+        thresholds,
+    )
     from accord.people.index.scorer import score
     from accord.people.models import BlockKey, Identity, MatchFeatures, MatchRun, TermCount
 
     model = load_model(run.model_version)
     partnership_id = run.partnership_id
+    started = timezone.now()
     identities = Identity.objects.filter(partnership_id=partnership_id).order_by("id")
     _progress(run, total=identities.count(), done=0, stage="Deriving features")
     secret = index_secret()
@@ -463,6 +471,7 @@ def _rematch(run: MatchRun) -> None:
     ordered = predictions.sort_values("match_weight", ascending=False)
     _progress(run, stage="Linking and queueing for review", pairs_scored=len(ordered))
     links = reviews = 0
+    reviewed: set[tuple[uuid.UUID, uuid.UUID]] = set()
     for left, right in zip(ordered["unique_id_l"], ordered["unique_id_r"], strict=True):
         tf = index.frequencies(partnership_id, [by_id[left], by_id[right]], model)
         result = score(model, by_id[left], by_id[right], _lookup(tf))
@@ -477,7 +486,27 @@ def _rematch(run: MatchRun) -> None:
             )
         links += action == "linked"
         reviews += action == "review"
-    _progress(run, links=links, reviews=reviews)
+        if action == "review":
+            reviewed.add(pair(uuid.UUID(left), uuid.UUID(right)))
+    _progress(run, links=links, reviews=reviews, lapsed=_lapse_unlike(run, started, reviewed))
+
+
+def _lapse_unlike(run: MatchRun, started: Any, reviewed: set[tuple[uuid.UUID, uuid.UUID]]) -> int:
+    """Lapse the partnership's open review items, queued before the run started, whose
+    pair the run did not send for review: under the thresholds now, or no longer
+    compared. An item first queued while the run went on is left as it is; so is an
+    escalated item. How many lapsed."""
+    from accord.people.models import ReviewItem, ReviewStatus
+
+    waiting = ReviewItem.objects.filter(
+        partnership_id=run.partnership_id, status=ReviewStatus.OPEN, created_at__lt=started
+    ).values_list("id", "identity_a_id", "identity_b_id")
+    unlike = [pk for pk, a, b in waiting if (a, b) not in reviewed]
+    for start in range(0, len(unlike), CHUNK):
+        ReviewItem.objects.filter(
+            pk__in=unlike[start : start + CHUNK], status=ReviewStatus.OPEN
+        ).update(status=ReviewStatus.LAPSED)
+    return len(unlike)
 
 
 def _lookup(tf: dict[tuple[str, str], float]) -> Callable[[str, str], float | None]:

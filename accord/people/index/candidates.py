@@ -1,8 +1,9 @@
 """The candidate index and term counts, kept in the database beside the identities.
 
-Each identity is stored under one 64-bit key per blocking rule it has values for
-(`BlockKey`); a new identity's candidates are the identities sharing a key with it,
-kept only where the rule itself holds (a hash may collide). This returns exactly the
+Each identity is stored under a 64-bit key per blocking rule it has values for
+(`BlockKey`; two for a swap or crossed rule, see `BlockingRule.keys`); a new identity's
+candidates are the identities sharing a key with it, kept only where a rule itself
+holds (a hash may collide, and a two-key rule stores more than it pairs). This returns exactly the
 pairs Splink's blocking rules produce, with one indexed lookup instead of a join.
 
 `TermCount` holds, per partnership, how many identities carry each value of the

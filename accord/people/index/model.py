@@ -21,7 +21,8 @@ The comparisons (docs/matching.md explains each level):
   identifier, gender.
 
 Training (`train`): u by random sampling, m by expectation maximisation in two
-sessions blocked on different fields, the prior from deterministic rules. The result
+sessions blocked on different fields (and a third on the NHS number where enough
+records share one), the prior from deterministic rules. The result
 is stored as a versioned JSON artefact in `artefacts/` with a description of the data
 it was trained on (counts and completeness, never the data itself).
 """
@@ -357,13 +358,21 @@ class BlockingRule:
     crossed: bool = False
 
     @property
-    def sql(self) -> str:
+    def sql(self) -> list[str]:
+        """The rule as Splink blocking rules, each a join on equalities. A crossed rule
+        is two (her given name his family name, or her family name his given name):
+        with the two in one OR, the database could join on the date alone and filter
+        millions of pairs. Over ordered pairs the two give exactly the pairs `holds`
+        keeps."""
         parts = [f"l.{column} = r.{column}" for column in self.columns]
         if self.swap:
             parts.insert(0, "l.dob_swap = r.dob")
         if self.crossed:
-            parts.insert(0, "(l.given = r.family OR l.family = r.given)")
-        return " AND ".join(parts)
+            return [
+                " AND ".join([crossing, *parts])
+                for crossing in ("l.given = r.family", "l.family = r.given")
+            ]
+        return [" AND ".join(parts)]
 
     def holds(self, left: Features, right: Features) -> bool:
         if self.swap and (left["dob_swap"] is None or left["dob_swap"] != right["dob"]):
@@ -446,7 +455,7 @@ def prediction_blocking() -> list[dict[str, str]]:
     """The blocking rules as Splink takes them. They are code, not trained: an artefact
     does not keep them, and every model predicts over the code's rules, the same ones
     the candidate index applies online."""
-    return [{"blocking_rule": rule.sql} for rule in BLOCKING_RULES]
+    return [{"blocking_rule": sql} for rule in BLOCKING_RULES for sql in rule.sql]
 
 
 def splink_settings(link_type: str = "dedupe_only") -> dict[str, Any]:
@@ -623,13 +632,15 @@ def train(
     u_max_pairs: float = 5e6,
     em_sample: float = 1.0,
     em_records_at_most: int = 300_000,
+    identifier_pairs_at_least: int = EM_PAIRS_AT_LEAST,
 ) -> dict[str, Any]:
     """Train the model on features (FEATURE_COLUMNS + unique_id), a pandas frame or an
     Arrow table.
 
     Expectation maximisation sees `em_sample` of the records, but at most about
     `em_records_at_most` of them: the pairs it compares grow with the square of the
-    records sampled, and a larger sample teaches m no more.
+    records sampled, and a larger sample teaches m no more. The NHS-number session runs
+    when at least `identifier_pairs_at_least` of its pairs are among those sampled.
 
     Returns the artefact: the trained Splink settings and a description of the data
     (its size and how complete each column is; never any value of it).
@@ -657,8 +668,9 @@ def train(
     linker.training.estimate_u_using_random_sampling(max_pairs=u_max_pairs, seed=seed)
     sample = min(em_sample, em_records_at_most / max(records, 1))
     sessions = list(EM_BLOCKING_RULES)
-    identifier_pairs = _pairs_blocked(table, EM_IDENTIFIER_RULE)
-    if identifier_pairs >= EM_PAIRS_AT_LEAST:
+    # EM sees the pairs among the records it samples: about sample² of them.
+    identifier_pairs = round(_pairs_blocked(table, EM_IDENTIFIER_RULE) * sample**2)
+    if identifier_pairs >= identifier_pairs_at_least:
         sessions.append(EM_IDENTIFIER_RULE)
     for rule in sessions:
         linker.training.estimate_parameters_using_expectation_maximisation(
@@ -680,7 +692,7 @@ def train(
             + (
                 ""
                 if EM_IDENTIFIER_RULE in sessions
-                else f" (not on {EM_IDENTIFIER_RULE}: {identifier_pairs} pairs)"
+                else f" (not on {EM_IDENTIFIER_RULE}: about {identifier_pairs} pairs sampled)"
             ),
             "prior": f"deterministic rules at recall {PRIOR_RECALL}: " + "; ".join(PRIOR_RULES),
             "levels_not_observed": filled,

@@ -15,6 +15,12 @@ the candidates the blocking rules pair it with, scores each with the trained mod
   link, the best pair with each such person goes to the review queue;
 - below `review_at`, nothing: the identity stays a person of its own.
 
+When a changed identity is matched again, its open review items that the match did not
+queue again with the other record's person lapse (the change made them unlike: under
+`review_at`, no longer compared, or no longer among the persons most like her); a
+lapsed item opens again, rescored, when a later change makes the pair alike.
+Escalated items stay.
+
 Two identities of one woman created at the same moment in two transactions do not
 see each other while they are matched. So after its transaction commits, each match
 looks up its candidates once more (one indexed statement); if one has appeared that it
@@ -34,6 +40,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from accord.people.index import candidates as index
@@ -98,6 +105,12 @@ def thresholds(partnership_id: uuid.UUID) -> IndexSettings:
 
 def refresh(identity: Identity) -> tuple[Features, list[str]]:
     """Derive and store the identity's features, block keys and term counts."""
+    features, problems, _ = _refreshed(identity)
+    return features, problems
+
+
+def _refreshed(identity: Identity) -> tuple[Features, list[str], Features | None]:
+    """`refresh`, also returning the features stored before (None for a new identity)."""
     features, problems = derive(raw_from_identity(identity), premise_secret=index_secret())
     stored = MatchFeatures.objects.filter(identity=identity).first()
     previous = stored.values if stored else None
@@ -114,7 +127,7 @@ def refresh(identity: Identity) -> tuple[Features, list[str]]:
         stored.has_problems, stored.updated_at = bool(problems), timezone.now()
         stored.save(update_fields=["values", "problems", "has_problems", "updated_at"])
     index.store(identity.partnership_id, identity.id, features, previous)
-    return features, problems
+    return features, problems, previous
 
 
 def pair(a: uuid.UUID, b: uuid.UUID) -> tuple[uuid.UUID, uuid.UUID]:
@@ -127,6 +140,7 @@ class Outcome:
     action: str  # "linked", "review" or "new"
     person_id: uuid.UUID
     reviews: list[tuple[uuid.UUID, uuid.UUID]] = field(default_factory=list)  # pairs queued
+    review_persons: set[uuid.UUID] = field(default_factory=set)  # their other persons
     best: Score | None = None
 
 
@@ -210,6 +224,7 @@ class _Around:
             None,
             ReviewStatus.OPEN,
             ReviewStatus.NOT_SURE,
+            ReviewStatus.LAPSED,
         )
 
     def joined(self, merged: uuid.UUID, survivor: uuid.UUID) -> None:
@@ -219,9 +234,31 @@ class _Around:
 
 
 def match_identity(identity: Identity, *, actor: Any, model: Model | None = None) -> Outcome:
-    """Match a new or changed identity against the index and act on the result."""
+    """Match a new or changed identity against the index and act on the result.
+
+    For a changed identity, its open review items that this match did not queue again
+    lapse (`_lapse`): the change made the pair unlike.
+    """
     model = model or load_model()
-    features, _ = refresh(identity)
+    features, _, previous = _refreshed(identity)
+    outcome = _match(identity, features, model=model, actor=actor)
+    if previous is not None:
+        _lapse(identity.id, keep=outcome.review_persons)
+    return outcome
+
+
+def _lapse(identity_id: uuid.UUID, *, keep: set[uuid.UUID]) -> None:
+    """Lapse, in one statement, the identity's open review items with identities of
+    persons other than those in `keep` (the persons this match queued a pair with).
+    An escalated item stays: a person asked for it to be decided."""
+    ReviewItem.objects.filter(
+        (Q(identity_a_id=identity_id) & ~Q(identity_b__person_id__in=keep))
+        | (Q(identity_b_id=identity_id) & ~Q(identity_a__person_id__in=keep)),
+        status=ReviewStatus.OPEN,
+    ).update(status=ReviewStatus.LAPSED)
+
+
+def _match(identity: Identity, features: Features, *, model: Model, actor: Any) -> Outcome:
     everyone = index.candidates(identity.partnership_id, features, exclude=identity.id)
     _recheck_after_commit(identity, features, {c.identity_id for c in everyone}, actor)
     found = [c for c in everyone if c.person_id != identity.person_id]
@@ -263,8 +300,9 @@ def match_identity(identity: Identity, *, actor: Any, model: Model | None = None
             queued.append((identity.id, candidate.identity_id, result, because))
             if outcome.action == "new":
                 outcome.action = "review"
-    _queue(queued, model, partnership_id=identity.partnership_id)
+    _queue(queued, model, partnership_id=identity.partnership_id, around=around)
     outcome.reviews = [pair(a, b) for a, b, _, _ in queued]
+    outcome.review_persons = {around.person_of[other] for _, other, _, _ in queued}
     return outcome
 
 
@@ -332,7 +370,12 @@ def decide_pair(
         around, arriving, other, result, model=model, limits=limits, actor=actor, may_link=may_link
     )
     if action == "review":
-        _queue([(arriving, other, result, because)], model, partnership_id=limits.partnership_id)
+        _queue(
+            [(arriving, other, result, because)],
+            model,
+            partnership_id=limits.partnership_id,
+            around=around,
+        )
     return action
 
 
@@ -396,9 +439,11 @@ def _queue(
     model: Model,
     *,
     partnership_id: uuid.UUID,
+    around: _Around,
 ) -> None:
     """Put the pairs (each with why it was not linked) in the review queue in one statement:
-    a new item each, or the pair's open (or escalated) item rescored. Callers pass only
+    a new item each, or the pair's open (or escalated) item rescored. A lapsed item is
+    rescored and opened again (one statement more, only then). Callers pass only
     reviewable pairs."""
     if not pairs:
         return
@@ -429,3 +474,15 @@ def _queue(
             "not_linked_because",
         ],
     )
+    lapsed = [
+        key
+        for key in (pair(one, other) for one, other, _, _ in pairs)
+        if around.statuses.get(key) == ReviewStatus.LAPSED
+    ]
+    if lapsed:
+        reopened = Q()
+        for a, b in lapsed:
+            reopened |= Q(identity_a_id=a, identity_b_id=b)
+        ReviewItem.objects.filter(reopened, status=ReviewStatus.LAPSED).update(
+            status=ReviewStatus.OPEN
+        )

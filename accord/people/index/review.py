@@ -63,7 +63,12 @@ WAITING = (ReviewStatus.OPEN, ReviewStatus.NOT_SURE)
 QUEUE_STATUSES: dict[str, tuple[str, ...]] = {
     "waiting": WAITING,
     "escalated": (ReviewStatus.NOT_SURE,),
-    "decided": (ReviewStatus.SAME, ReviewStatus.DIFFERENT, ReviewStatus.WITHDRAWN),
+    "decided": (
+        ReviewStatus.SAME,
+        ReviewStatus.DIFFERENT,
+        ReviewStatus.WITHDRAWN,
+        ReviewStatus.LAPSED,
+    ),
 }
 VERDICTS = ("same", "different", "not_sure")
 
@@ -429,6 +434,16 @@ def review_decide(*, actor: Any, item_id: uuid.UUID | str, verdict: str, reason:
             raise NotFound
         if errors:
             raise ValidationError(errors)
+        if item.status == ReviewStatus.LAPSED:
+            raise ValidationError(
+                {
+                    "verdict": [
+                        "A change to one of these records made them unlike since this pair "
+                        "was queued: it is no longer waiting. It comes back if they become "
+                        "alike again."
+                    ]
+                }
+            )
         if item.status not in WAITING:
             raise ValidationError({"verdict": ["This pair has been decided already."]})
         if item.status == ReviewStatus.NOT_SURE and verdict == "not_sure":

@@ -3,17 +3,23 @@ name on one side, family name on the other, with the same date of birth or the s
 postcode), added for the identities that exist, from their stored match features.
 
 Each identity is stored under its given name and under its family name, each with the
-date (or postcode), as `BlockingRule.keys` stores a crossed rule. The keys are spelt out
-here, not read from the rules, so that this migration does what it did when written
-whatever the rules become.
+date (or postcode), as `BlockingRule.keys` stores a crossed rule. The keys and their
+hash are spelt out here, not read from the code, so that this migration does what it
+did when written whatever the code becomes.
 """
+
+import hashlib
 
 from django.db import migrations
 
-from accord.people.index.candidates import key_hash
-
 CROSSED = (("crossed_dob", "dob"), ("crossed_postcode", "postcode"))
 CHUNK = 2000
+
+
+def key_hash(partnership_id, key):
+    """As `accord.people.index.candidates.key_hash` computed it when this was written."""
+    text = "\x1f".join((str(partnership_id), *key)).encode()
+    return int.from_bytes(hashlib.blake2b(text, digest_size=8).digest(), "big", signed=True)
 
 
 def crossed_keys(partnership_id, values):

@@ -88,6 +88,24 @@ def test_the_batch_never_links_a_pair_judged_different(cast, django_capture_on_c
     assert ReviewItem.objects.filter(identity_a_id=a, identity_b_id=b).count() == 1
 
 
+def test_a_rematch_after_the_review_threshold_rose_lapses_the_pairs_now_under_it(
+    cast, django_capture_on_commit_callbacks
+):
+    police, gp = _two_unlinked(cast)
+    a, b = pair(police.id, gp.id)
+    item = ReviewItem.objects.get(identity_a_id=a, identity_b_id=b)
+    assert item.status == "open"
+    review_at = (1 + item.match_probability) / 2  # the pair is now under both thresholds
+    IndexSettings.objects.filter(partnership=cast.testshire).update(
+        link_at=(1 + review_at) / 2, review_at=review_at
+    )
+    run = _start(cast.partnership_admin, django_capture_on_commit_callbacks)
+    assert run.status == "done", run.error
+    assert (run.links, run.reviews, run.lapsed) == (0, 0, 1)
+    item.refresh_from_db()
+    assert item.status == "lapsed"
+
+
 def test_only_the_partnerships_index_managers_start_a_rematch(cast):
     from accord.core.errors import NotAllowed
 

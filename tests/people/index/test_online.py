@@ -22,6 +22,7 @@ from accord.people.models import (
     PairJudgement,
     Person,
     ReviewItem,
+    ReviewStatus,
     TermCount,
 )
 from accord.people.services import address_add, identity_create, identity_update
@@ -302,6 +303,57 @@ def test_a_pair_matched_again_rescores_its_open_or_escalated_item_and_leaves_a_d
     outcome = match_identity(Identity.objects.get(pk=gp.id), actor=cast.gp)
     assert outcome.action == "new" and outcome.reviews == []
     assert ReviewItem.objects.get(pk=item.pk).status == "withdrawn"
+
+
+def test_a_change_that_makes_a_waiting_pair_unlike_lapses_it_and_one_back_reopens_it(cast):
+    _thresholds(cast, link_at=0.999999999999, review_at=0.5)
+    police = identity_create(actor=cast.police_officer, **HER)
+    gp = identity_create(actor=cast.gp, **{**HER, "phone": "", "nhs_number": ""})
+    key = pair(police.id, gp.id)
+    item = ReviewItem.objects.get(identity_a_id=key[0], identity_b_id=key[1])
+    queued_at = item.match_probability
+
+    # The GP corrects her record: another woman altogether.
+    unlike = dict(given_names="Zebedee", family_name="Otherfield", date_of_birth=date(1950, 1, 1))
+    identity_update(actor=cast.gp, identity_id=gp.id, **unlike)
+    item.refresh_from_db()
+    assert item.status == ReviewStatus.LAPSED
+    assert item.match_probability == queued_at  # as it was when it last waited
+
+    # Corrected back: the same item waits again, scored as the records are now.
+    identity_update(actor=cast.gp, identity_id=gp.id, **{k: HER[k] for k in unlike})
+    item.refresh_from_db()
+    assert item.status == ReviewStatus.OPEN
+    assert ReviewItem.objects.count() == 1
+
+
+def test_a_change_leaves_an_escalated_pair_and_other_identities_items_alone(cast):
+    _thresholds(cast, link_at=0.999999999999, review_at=0.5)
+    police = identity_create(actor=cast.police_officer, **HER)
+    gp = identity_create(actor=cast.gp, **{**HER, "phone": "", "nhs_number": ""})
+    housing = identity_create(actor=cast.housing_officer, **{**HER, "phone": "", "nhs_number": ""})
+    items = {frozenset(pair(i.identity_a_id, i.identity_b_id)): i for i in ReviewItem.objects.all()}
+    escalated = items[frozenset(pair(police.id, gp.id))]
+    ReviewItem.objects.filter(pk=escalated.pk).update(status=ReviewStatus.NOT_SURE)
+    unlike = dict(given_names="Zebedee", family_name="Otherfield", date_of_birth=date(1950, 1, 1))
+    identity_update(actor=cast.gp, identity_id=gp.id, **unlike)
+    statuses = dict(ReviewItem.objects.values_list("id", "status"))
+    assert statuses[escalated.pk] == ReviewStatus.NOT_SURE
+    for members, item in items.items():
+        if gp.id in members and item.pk != escalated.pk:
+            assert statuses[item.pk] == ReviewStatus.LAPSED
+        elif item.pk != escalated.pk:  # police and housing: neither changed
+            assert statuses[item.pk] == ReviewStatus.OPEN
+    assert any(housing.id in members and gp.id not in members for members in items)
+
+
+def test_a_new_identity_lapses_nothing_and_costs_no_statement_for_it(cast):
+    _thresholds(cast, link_at=0.999999999999, review_at=0.5)
+    identity_create(actor=cast.police_officer, **HER)
+    with CaptureQueriesContext(connection) as new:
+        identity_create(actor=cast.gp, **{**HER, "phone": "", "nhs_number": ""})
+    assert not [q for q in new.captured_queries if 'UPDATE "people_reviewitem"' in q["sql"]]
+    assert ReviewItem.objects.get().status == ReviewStatus.OPEN
 
 
 def test_deciding_an_arrival_takes_as_many_statements_for_one_candidate_as_for_three(cast):

@@ -1,7 +1,7 @@
 """Train the person-index model and store it as a versioned artefact.
 
-    manage.py index_train --model-version person-v2 --partnership "Example Partnership"
-    manage.py index_train --model-version person-v2 --synthetic 100000
+    manage.py index_train --model-version person-v4 --partnership "Example Partnership"
+    manage.py index_train --model-version person-v3 --synthetic 100000
 
 With a partnership, the model is trained on the features of that partnership's
 identities (read here, never written to the artefact); with --synthetic, on the
@@ -24,7 +24,7 @@ class Command(BaseCommand):
     help = "Train the person-index model and store it as a versioned artefact."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--model-version", required=True, help="e.g. person-v2")
+        parser.add_argument("--model-version", required=True, help="e.g. person-v4")
         source = parser.add_mutually_exclusive_group(required=True)
         source.add_argument("--partnership", help="train on this partnership's identities")
         source.add_argument("--synthetic", type=int, help="train on this many fictional persons")
