@@ -272,9 +272,9 @@ class ReviewStatus(models.TextChoices):
     SAME = "same", "Same person"
     DIFFERENT = "different", "Different people"
     WITHDRAWN = "withdrawn", "No longer needed"
-    # An open pair a change to one of its records made unlike (under the review threshold,
-    # or no longer compared); it opens again if a later change makes them alike.
-    LAPSED = "lapsed", "No longer alike after a change"
+    # An open pair the matcher, comparing again after a change or in a re-match, no longer
+    # put up for review; it opens again when the matcher puts it up again.
+    LAPSED = "lapsed", "No longer put up for review"
 
 
 class NotLinkedBecause(models.TextChoices):
@@ -310,6 +310,8 @@ class ReviewItem(models.Model):
         max_length=12, choices=ReviewStatus.choices, default=ReviewStatus.OPEN
     )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
+    # When the matcher last queued, rescored or reopened the pair.
+    queued_at = models.DateTimeField(default=timezone.now)
     decided_by = models.ForeignKey(User, on_delete=models.PROTECT, null=True, related_name="+")
     decided_at = models.DateTimeField(null=True)
     reason = EncryptedTextField(blank=True, default="")

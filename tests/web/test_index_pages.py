@@ -271,18 +271,18 @@ def test_a_lapsed_pair_says_why_it_no_longer_waits_and_cannot_be_decided(cast, p
     ReviewItem.objects.filter(pk=pair_.item.pk).update(status=ReviewStatus.LAPSED)
     client = client_for(cast.police_spoc)
     page = _html(client.get(_item_url(pair_)))
-    assert "No longer alike after a change" in page
-    assert "a change to one of the records made them unlike" in page
+    assert "No longer put up for review" in page
+    assert "it did not put them up for review" in page
     assert 'name="verdict"' not in page
     response = client.post(_decide_url(pair_), {"verdict": "different", "reason": REASON})
     assert response.status_code == 400
     assert "There is a problem" in _html(response)
-    assert "it is no longer waiting" in _html(response)
+    assert "so it is not waiting for a decision" in _html(response)
     assert ReviewItem.objects.get(pk=pair_.item.pk).status == ReviewStatus.LAPSED
     assert not PairJudgement.objects.exists() and audit_rows(object_type="review_item") == []
     closed = _html(client.get(reverse("web:index-queue") + "?status=decided"))
-    assert "No longer alike after a change" in closed
-    assert "No longer alike" not in _html(client.get(reverse("web:index-queue")))
+    assert "No longer put up for review" in closed
+    assert "No longer put up" not in _html(client.get(reverse("web:index-queue")))
 
 
 def test_not_sure_escalates_and_the_other_agency_decides(cast, pair_, client_for):

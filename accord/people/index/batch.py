@@ -488,25 +488,36 @@ def _rematch(run: MatchRun) -> None:
         reviews += action == "review"
         if action == "review":
             reviewed.add(pair(uuid.UUID(left), uuid.UUID(right)))
-    _progress(run, links=links, reviews=reviews, lapsed=_lapse_unlike(run, started, reviewed))
+    seen = {uuid.UUID(identity_id) for identity_id in by_id}
+    lapsed = _lapse_unlike(run, started, seen, reviewed)
+    _progress(run, links=links, reviews=reviews, lapsed=lapsed)
 
 
-def _lapse_unlike(run: MatchRun, started: Any, reviewed: set[tuple[uuid.UUID, uuid.UUID]]) -> int:
-    """Lapse the partnership's open review items, queued before the run started, whose
-    pair the run did not send for review: under the thresholds now, or no longer
-    compared. An item first queued while the run went on is left as it is; so is an
-    escalated item. How many lapsed."""
+def _lapse_unlike(
+    run: MatchRun,
+    started: Any,
+    seen: set[uuid.UUID],
+    reviewed: set[tuple[uuid.UUID, uuid.UUID]],
+) -> int:
+    """Lapse the partnership's open review items between two identities the run
+    compared, last queued before it started, whose pair it did not send for review
+    (under the thresholds now, or no longer compared). An item queued, rescored or
+    reopened by an arrival while the run went on is left as it is, as is an item with
+    an identity the run did not see, and an escalated item. How many lapsed."""
     from accord.people.models import ReviewItem, ReviewStatus
 
     waiting = ReviewItem.objects.filter(
-        partnership_id=run.partnership_id, status=ReviewStatus.OPEN, created_at__lt=started
+        partnership_id=run.partnership_id, status=ReviewStatus.OPEN, queued_at__lt=started
     ).values_list("id", "identity_a_id", "identity_b_id")
-    unlike = [pk for pk, a, b in waiting if (a, b) not in reviewed]
-    for start in range(0, len(unlike), CHUNK):
-        ReviewItem.objects.filter(
-            pk__in=unlike[start : start + CHUNK], status=ReviewStatus.OPEN
+    unlike = [pk for pk, a, b in waiting if a in seen and b in seen and (a, b) not in reviewed]
+    lapsed = 0
+    for first in range(0, len(unlike), CHUNK):
+        lapsed += ReviewItem.objects.filter(
+            pk__in=unlike[first : first + CHUNK],
+            status=ReviewStatus.OPEN,
+            queued_at__lt=started,
         ).update(status=ReviewStatus.LAPSED)
-    return len(unlike)
+    return lapsed
 
 
 def _lookup(tf: dict[tuple[str, str], float]) -> Callable[[str, str], float | None]:

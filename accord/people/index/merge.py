@@ -360,7 +360,7 @@ def persons_merge(
             ReviewItem.objects.filter(
                 identity_a__person=survivor,
                 identity_b__person=survivor,
-                status__in=[ReviewStatus.OPEN, ReviewStatus.NOT_SURE],
+                status__in=[ReviewStatus.OPEN, ReviewStatus.NOT_SURE, ReviewStatus.LAPSED],
             )
             .exclude(pk=review.pk if review is not None else NO_ID)
             .values_list("pk", "status")
@@ -528,7 +528,7 @@ def merge_undo(*, actor: Any, merge_id: uuid.UUID | str, reason: str) -> None:
 
 
 def _reviews_reopen(merge: Merge) -> int:
-    """Reopen, as they were (open or escalated), the review items the merge withdrew
+    """Reopen, as they were (open, escalated or lapsed), the review items the merge withdrew
     that are still withdrawn and are again about two persons; how many."""
     pending = ReviewItem.objects.filter(
         pk__in=list(merge.withdrawn), status=ReviewStatus.WITHDRAWN

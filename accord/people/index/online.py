@@ -15,11 +15,11 @@ the candidates the blocking rules pair it with, scores each with the trained mod
   link, the best pair with each such person goes to the review queue;
 - below `review_at`, nothing: the identity stays a person of its own.
 
-When a changed identity is matched again, its open review items that the match did not
-queue again with the other record's person lapse (the change made them unlike: under
-`review_at`, no longer compared, or no longer among the persons most like her); a
-lapsed item opens again, rescored, when a later change makes the pair alike.
-Escalated items stay.
+When a change to what the matcher compares is matched, the identity's open review items
+with persons no pair of hers now reaches `review_at` with (or is compared with at all)
+lapse; a lapsed item opens again, rescored, when the matcher queues the pair again.
+Escalated items stay, and an address leaving what is compared lapses nothing
+(`_may_lapse`).
 
 Two identities of one woman created at the same moment in two transactions do not
 see each other while they are matched. So after its transaction commits, each match
@@ -140,7 +140,8 @@ class Outcome:
     action: str  # "linked", "review" or "new"
     person_id: uuid.UUID
     reviews: list[tuple[uuid.UUID, uuid.UUID]] = field(default_factory=list)  # pairs queued
-    review_persons: set[uuid.UUID] = field(default_factory=set)  # their other persons
+    # The persons whose best pair with her scored at or above the review threshold.
+    alike_persons: set[uuid.UUID] = field(default_factory=set)
     best: Score | None = None
 
 
@@ -236,21 +237,38 @@ class _Around:
 def match_identity(identity: Identity, *, actor: Any, model: Model | None = None) -> Outcome:
     """Match a new or changed identity against the index and act on the result.
 
-    For a changed identity, its open review items that this match did not queue again
-    lapse (`_lapse`): the change made the pair unlike.
+    Where what the matcher compares of her changed, her open review items with persons
+    none of whose pairs with her now reaches the review threshold lapse (`_lapse`).
     """
     model = model or load_model()
     features, _, previous = _refreshed(identity)
     outcome = _match(identity, features, model=model, actor=actor)
-    if previous is not None:
-        _lapse(identity.id, keep=outcome.review_persons)
+    if previous is not None and _may_lapse(previous, features):
+        _lapse(identity.id, keep=outcome.alike_persons)
     return outcome
+
+
+ADDRESS_FEATURES = frozenset({"postcode", "postcode_sector", "postcode_district", "premise"})
+
+
+def _may_lapse(previous: Features, features: Features) -> bool:
+    """Did what the matcher compares change, other than an address leaving it?
+
+    Nothing compared changed (a local reference edited, a match run again after
+    commit): nothing lapses. An address that only leaves what is compared lapses
+    nothing either: a confidential address never reaches the matcher, so a refuge
+    address added takes the postcode away, and a pair lapsing then would tell the other
+    agency's reviewer that something happened to her address."""
+    changed = {column for column in features if features[column] != previous.get(column)}
+    return any(column not in ADDRESS_FEATURES or features[column] is not None for column in changed)
 
 
 def _lapse(identity_id: uuid.UUID, *, keep: set[uuid.UUID]) -> None:
     """Lapse, in one statement, the identity's open review items with identities of
-    persons other than those in `keep` (the persons this match queued a pair with).
-    An escalated item stays: a person asked for it to be decided."""
+    persons other than those in `keep` (the persons whose best pair with her scored at or
+    above the review threshold in this match, queued or not: beyond the five most
+    alike, or not queued because a person judged them). An escalated item stays: a
+    person asked for it to be decided."""
     ReviewItem.objects.filter(
         (Q(identity_a_id=identity_id) & ~Q(identity_b__person_id__in=keep))
         | (Q(identity_b_id=identity_id) & ~Q(identity_a__person_id__in=keep)),
@@ -273,6 +291,11 @@ def _match(identity: Identity, features: Features, *, model: Model, actor: Any) 
             best_by_person[candidate.person_id] = (result, candidate)
     ranked = sorted(best_by_person.values(), key=lambda item: -item[0].match_weight)
     outcome.best = ranked[0][0]
+    outcome.alike_persons = {
+        person_id
+        for person_id, (result, _) in best_by_person.items()
+        if result.match_probability >= limits.review_at
+    }
     worth = [
         (result, candidate)
         for result, candidate in ranked[:REVIEW_PERSONS_AT_MOST]
@@ -302,7 +325,6 @@ def _match(identity: Identity, features: Features, *, model: Model, actor: Any) 
                 outcome.action = "review"
     _queue(queued, model, partnership_id=identity.partnership_id, around=around)
     outcome.reviews = [pair(a, b) for a, b, _, _ in queued]
-    outcome.review_persons = {around.person_of[other] for _, other, _, _ in queued}
     return outcome
 
 
@@ -448,6 +470,7 @@ def _queue(
     if not pairs:
         return
     items = []
+    now = timezone.now()
     for one, other, result, because in pairs:
         a, b = pair(one, other)
         items.append(
@@ -460,6 +483,7 @@ def _queue(
                 contributions=[c.as_dict() for c in result.contributions],
                 model_version=model.version,
                 not_linked_because=because,
+                queued_at=now,
             )
         )
     ReviewItem.objects.bulk_create(
@@ -472,6 +496,7 @@ def _queue(
             "contributions",
             "model_version",
             "not_linked_because",
+            "queued_at",
         ],
     )
     lapsed = [

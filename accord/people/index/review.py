@@ -438,9 +438,9 @@ def review_decide(*, actor: Any, item_id: uuid.UUID | str, verdict: str, reason:
             raise ValidationError(
                 {
                     "verdict": [
-                        "A change to one of these records made them unlike since this pair "
-                        "was queued: it is no longer waiting. It comes back if they become "
-                        "alike again."
+                        "The matcher no longer puts this pair up for review, so it is not "
+                        "waiting for a decision. If the matcher puts it up again, it comes "
+                        "back to the queue."
                     ]
                 }
             )

@@ -1,9 +1,9 @@
-"""The candidate index's keys for the two blocking rules on transposed names (given
-name on one side, family name on the other, with the same date of birth or the same
-postcode), added for the identities that exist, from their stored match features.
+"""The candidate index's keys for the blocking rule on transposed names (given name on
+one side, family name on the other, with the same date of birth), added for the
+identities that exist, from their stored match features.
 
 Each identity is stored under its given name and under its family name, each with the
-date (or postcode), as `BlockingRule.keys` stores a crossed rule. The keys and their
+date, as `BlockingRule.keys` stores a crossed rule. The keys and their
 hash are spelt out here, not read from the code, so that this migration does what it
 did when written whatever the code becomes.
 """
@@ -12,7 +12,7 @@ import hashlib
 
 from django.db import migrations
 
-CROSSED = (("crossed_dob", "dob"), ("crossed_postcode", "postcode"))
+CROSSED = (("crossed_dob", "dob"),)
 CHUNK = 2000
 
 

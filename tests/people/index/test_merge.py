@@ -359,6 +359,7 @@ def test_open_reviews_between_identities_now_in_one_person_are_withdrawn_until_a
     open_pair = review(two.police, two.gp)
     escalated = review(two.hospital, two.da, ReviewStatus.NOT_SURE)
     decided = review(two.housing_s, two.housing_m, ReviewStatus.SAME)
+    lapsed = review(two.hospital, two.gp, ReviewStatus.LAPSED)
     the_one = review(two.police, two.da)
     elsewhere = review(two.police, other)
     _merge(cast, two, review=the_one)
@@ -366,6 +367,7 @@ def test_open_reviews_between_identities_now_in_one_person_are_withdrawn_until_a
     assert statuses == {
         open_pair.pk: ReviewStatus.WITHDRAWN,
         escalated.pk: ReviewStatus.WITHDRAWN,
+        lapsed.pk: ReviewStatus.WITHDRAWN,
         decided.pk: ReviewStatus.SAME,
         the_one.pk: ReviewStatus.OPEN,  # the review service settles its own item
         elsewhere.pk: ReviewStatus.OPEN,
@@ -375,6 +377,7 @@ def test_open_reviews_between_identities_now_in_one_person_are_withdrawn_until_a
     assert merge.withdrawn == {
         str(open_pair.pk): ReviewStatus.OPEN,
         str(escalated.pk): ReviewStatus.NOT_SURE,
+        str(lapsed.pk): ReviewStatus.LAPSED,
     }
 
     # Undone, the pairs are two persons again: their items come back as they were,
@@ -383,9 +386,10 @@ def test_open_reviews_between_identities_now_in_one_person_are_withdrawn_until_a
     merge_undo(actor=cast.police_spoc, merge_id=merge.id, reason="Two people after all.")
     statuses = {r.pk: r.status for r in ReviewItem.objects.all()}
     assert statuses[open_pair.pk] == ReviewStatus.OPEN
+    assert statuses[lapsed.pk] == ReviewStatus.LAPSED
     assert statuses[escalated.pk] == ReviewStatus.DIFFERENT
     assert statuses[decided.pk] == ReviewStatus.SAME
-    assert any("1 review item reopened" in row.reason for row in audit_rows())
+    assert any("2 review items reopened" in row.reason for row in audit_rows())
 
 
 def test_an_automatic_merge_needs_no_reason(cast, two):

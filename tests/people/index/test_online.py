@@ -320,11 +320,55 @@ def test_a_change_that_makes_a_waiting_pair_unlike_lapses_it_and_one_back_reopen
     assert item.status == ReviewStatus.LAPSED
     assert item.match_probability == queued_at  # as it was when it last waited
 
-    # Corrected back: the same item waits again, scored as the records are now.
-    identity_update(actor=cast.gp, identity_id=gp.id, **{k: HER[k] for k in unlike})
+    # Corrected back, and her phone added: the same item waits again, scored as the
+    # records are now.
+    back = {k: HER[k] for k in (*unlike, "phone")}
+    identity_update(actor=cast.gp, identity_id=gp.id, **back)
     item.refresh_from_db()
     assert item.status == ReviewStatus.OPEN
+    assert item.match_probability > queued_at
     assert ReviewItem.objects.count() == 1
+
+
+def test_nothing_lapses_when_nothing_the_matcher_compares_changed(cast):
+    """Her local reference edited, with the review threshold since raised above the
+    pair: the pair is not compared anew, so it stays; a change the matcher compares
+    (gender) lapses it."""
+    _thresholds(cast, link_at=0.999999999999, review_at=0.5)
+    identity_create(actor=cast.police_officer, **HER)
+    gp = identity_create(actor=cast.gp, **{**HER, "phone": "", "nhs_number": ""})
+    item = ReviewItem.objects.get()
+    review_at = (1 + item.match_probability) / 2
+    _thresholds(cast, link_at=(1 + review_at) / 2, review_at=review_at)
+    identity_update(actor=cast.gp, identity_id=gp.id, local_id="GP-0042")
+    assert ReviewItem.objects.get().status == ReviewStatus.OPEN
+    identity_update(actor=cast.gp, identity_id=gp.id, gender="not_known")
+    assert ReviewItem.objects.get().status == ReviewStatus.LAPSED
+
+
+def test_an_address_only_leaving_what_is_compared_lapses_nothing():
+    from accord.people.index.online import _may_lapse
+
+    before = {
+        "given": "ada",
+        "postcode": "ZZ14XA",
+        "postcode_sector": "ZZ14",
+        "postcode_district": "ZZ1",
+        "premise": "h1",
+        "dob": "1990-02-03",
+    }
+    gone = {
+        **before,
+        "postcode": None,
+        "postcode_sector": None,
+        "postcode_district": None,
+        "premise": None,
+    }
+    assert not _may_lapse(before, before)
+    assert not _may_lapse(before, gone)  # a confidential address, say
+    assert _may_lapse(before, {**before, "postcode": "ZZ99XZ"})  # moved, not hidden
+    assert _may_lapse(before, {**gone, "dob": "1990-03-02"})
+    assert _may_lapse(gone, before)
 
 
 def test_a_change_leaves_an_escalated_pair_and_other_identities_items_alone(cast):
