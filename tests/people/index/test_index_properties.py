@@ -43,7 +43,15 @@ from accord.cases.models import AgencyRecord
 from accord.cases.services import record_create
 from accord.marac.services import case_refer, meeting_create
 from accord.people.index.merge import identity_detach, merge_undo, person_links, persons_merge
-from accord.people.models import Address, Identity, Merge, PairJudgement, Person
+from accord.people.models import (
+    Address,
+    Identity,
+    Merge,
+    PairJudgement,
+    Person,
+    ReviewItem,
+    ReviewStatus,
+)
 from accord.people.services import address_add, identity_create, identity_update
 from accord.sharing.models import AccessGrant, Consent
 from accord.sharing.services import consent_record
@@ -323,6 +331,16 @@ class IndexMachine(RuleBasedStateMachine):
         self.done["detach"] += 1
 
     # --- what must always hold -------------------------------------------------------
+
+    @invariant()
+    def no_pair_waits_or_lapses_within_one_person(self) -> None:
+        """A merge withdraws the items it puts within one person (open, escalated and
+        lapsed alike), and its undo brings back only those about two persons again."""
+        within = ReviewItem.objects.filter(
+            identity_a__person_id=F("identity_b__person_id"),
+            status__in=[ReviewStatus.OPEN, ReviewStatus.NOT_SURE, ReviewStatus.LAPSED],
+        )
+        assert not within.exists()
 
     @invariant()
     def identities_belong_to_active_persons(self) -> None:
