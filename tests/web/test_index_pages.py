@@ -278,6 +278,7 @@ def test_a_lapsed_pair_says_why_it_no_longer_waits_and_cannot_be_decided(cast, p
     assert response.status_code == 400
     assert "There is a problem" in _html(response)
     assert "so it is not waiting for a decision" in _html(response)
+    assert 'href="#id_verdict"' not in _html(response)  # the form is not on the page
     assert ReviewItem.objects.get(pk=pair_.item.pk).status == ReviewStatus.LAPSED
     assert not PairJudgement.objects.exists() and audit_rows(object_type="review_item") == []
     closed = _html(client.get(reverse("web:index-queue") + "?status=decided"))
