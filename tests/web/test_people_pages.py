@@ -216,7 +216,7 @@ def test_a_record_is_added_restricted_and_corrected_with_its_versions(cast, worl
         {
             "kind": "concern",
             "category": "risk",
-            "occurred_on": timezone.localdate().isoformat(),
+            "occurred_on": _yesterday(),  # today at 09:15 is in the future before then
             "occurred_time": "09:15",
             "summary": "Neighbour reported shouting",
             "body": "Fictional details.",
@@ -239,7 +239,7 @@ def test_a_record_is_added_restricted_and_corrected_with_its_versions(cast, worl
         {
             "kind": "concern",
             "category": "risk",
-            "occurred_on": timezone.localdate().isoformat(),
+            "occurred_on": _yesterday(),  # today at 09:15 is in the future before then
             "occurred_time": "09:15",
             "summary": "Neighbour reported shouting and a scream",
             "body": "Fictional details.",
