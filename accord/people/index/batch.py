@@ -28,8 +28,25 @@ from accord.people.index.features import (
     derive_coded,
     derive_columns,
 )
-from accord.people.index.model import COMPARISONS, Model, duckdb_api, model_from_settings, train
-from accord.people.index.safeguards import AGREEING_LEVELS, IDENTIFIERS, conflicting, linkable
+from accord.people.index.model import (
+    COMPARISONS,
+    Model,
+    dl1_sql,
+    duckdb_api,
+    model_from_settings,
+    train,
+)
+from accord.people.index.safeguards import (
+    AGREEING_LEVELS,
+    IDENTIFIERS,
+    LEFT,
+    RIGHT,
+    VAGUE_LEVELS,
+    ambiguous,
+    conflicting,
+    linkable,
+    vague_sides,
+)
 
 if TYPE_CHECKING:
     from accord.people.models import MatchRun
@@ -230,7 +247,12 @@ def cluster_pairs(
 def linkable_sql() -> str:
     """`safeguards.linkable` in SQL, over a pair's columns (`given_l`, `given_r`, ...)."""
     levels = next(c for c in COMPARISONS if c.name == "given_name_and_birth").levels
-    agreeing = " OR ".join(f"({levels[position].sql})" for position in sorted(AGREEING_LEVELS))
+    contradicts = _contradicts_sql()
+    agreeing = " OR ".join(
+        f"({levels[position].sql})"
+        + (f" AND NOT ({contradicts})" if position in VAGUE_LEVELS else "")
+        for position in sorted(AGREEING_LEVELS)
+    )
     earlier = " OR ".join(
         f"({level.sql})" for position, level in enumerate(levels) if position < min(AGREEING_LEVELS)
     )
@@ -238,6 +260,69 @@ def linkable_sql() -> str:
     # The first level that holds is the pair's: an agreeing level counts only when
     # no earlier level holds.
     return f"COALESCE((NOT ({earlier}) AND ({agreeing})) OR {identifier}, FALSE)"
+
+
+def _contradicts_sql() -> str:
+    """`safeguards.identifier_contradicts` in SQL."""
+    return " OR ".join(
+        f"COALESCE(NOT {dl1_sql(f'{name}_l', f'{name}_r')}, FALSE)" for name in IDENTIFIERS
+    )
+
+
+def vague_sql() -> str:
+    """`safeguards.vague_sides` in SQL: levels taken in order as Splink takes them (a
+    level whose test is NULL does not hold)."""
+    levels = next(c for c in COMPARISONS if c.name == "given_name_and_birth").levels
+    identifier = " OR ".join(f"{name}_l = {name}_r" for name in IDENTIFIERS)
+    cases = [f"WHEN {identifier} THEN 0", f"WHEN {_contradicts_sql()} THEN 0"]
+    for position, level in enumerate(levels[: max(VAGUE_LEVELS) + 1]):
+        column = VAGUE_LEVELS.get(position)
+        then = (
+            f"CAST({column}_l IS NULL AS INTEGER) * {LEFT}"
+            f" + CAST({column}_r IS NULL AS INTEGER) * {RIGHT}"
+            if column
+            else "0"
+        )
+        cases.append(f"WHEN {level.sql} THEN {then}")
+    return f"CASE {' '.join(cases)} ELSE 0 END"
+
+
+def without_ambiguous(
+    left: Any,
+    right: Any,
+    probability: Any,
+    pair_linkable: Any,
+    pair_vague: Any,
+    features: Mapping[Any, Features],
+    *,
+    link_at: float,
+) -> Any:
+    """`pair_linkable` (a numpy array) with the ambiguous pairs (`safeguards.ambiguous`)
+    turned off. Only the pairs touching a record that lacks a field are looked at, so
+    the work is small beside the clustering."""
+    import numpy as np
+
+    linked = pair_linkable & (probability >= link_at)
+    vague_rows = np.flatnonzero(linked & (pair_vague != 0))
+    if not len(vague_rows):
+        return pair_linkable
+    sides = pair_vague[vague_rows]
+    lacking = np.union1d(
+        left[vague_rows[(sides & LEFT) != 0]], right[vague_rows[(sides & RIGHT) != 0]]
+    )
+    touching = np.flatnonzero(linked & (np.isin(left, lacking) | np.isin(right, lacking)))
+    row_of = {
+        (a, b): row
+        for a, b, row in zip(
+            left[touching].tolist(), right[touching].tolist(), touching.tolist(), strict=True
+        )
+    }
+    refused = ambiguous(((a, b, int(pair_vague[row])) for (a, b), row in row_of.items()), features)
+    if not refused:
+        return pair_linkable
+    kept = pair_linkable.copy()
+    kept[[row_of[key] for key in refused]] = False
+    return kept
 
 
 LINKABLE_COLUMNS = ("given", "given_key", "family", "dob", "dob_swap", *IDENTIFIERS)
@@ -270,11 +355,18 @@ def link_records(
         u_max_pairs=BATCH_U_PAIRS,
     )
     model = model_from_settings(artefact["splink_settings"], version="batch", description={})
-    left, right, probability, pair_linkable = _predicted(table, model.settings, threshold=link_at)
+    left, right, probability, pair_linkable, pair_vague = _predicted(
+        table, model.settings, threshold=link_at
+    )
     del table
+    rows = _Rows(kept)
+    if safeguard:
+        pair_linkable = without_ambiguous(
+            left, right, probability, pair_linkable, pair_vague, rows, link_at=link_at
+        )
     clusters = cluster_pairs(
         _chunked(left, right, probability, pair_linkable),
-        _Rows(kept),
+        rows,
         link_at=link_at,
         safeguard=safeguard,
     )
@@ -290,7 +382,7 @@ def _chunked(*arrays: Any, size: int = 100_000) -> Iterable[tuple[Any, ...]]:
 
 def _predicted(table: Any, model_settings: dict[str, Any], *, threshold: float) -> Any:
     """Splink's pairs at or above `threshold`, strongest first, as numpy arrays: the
-    two records, the probability and whether the pair is linkable."""
+    two records, the probability, whether the pair is linkable and its vague sides."""
     from splink import Linker
 
     db_api = duckdb_api()
@@ -304,7 +396,7 @@ def _predicted(table: Any, model_settings: dict[str, Any], *, threshold: float) 
     relation = found.as_duckdbpyrelation().query(
         "p",
         "SELECT unique_id_l, unique_id_r, match_probability, "  # noqa: S608 (no input)
-        f"{linkable_sql()} AS pair_linkable FROM ("
+        f"{linkable_sql()} AS pair_linkable, {vague_sql()} AS pair_vague FROM ("
         f"SELECT p.unique_id_l, p.unique_id_r, p.match_probability, p.match_weight, {sides} "
         f"FROM p JOIN {features} AS l ON l.unique_id = p.unique_id_l "
         f"JOIN {features} AS r ON r.unique_id = p.unique_id_r) AS q "
@@ -317,6 +409,7 @@ def _predicted(table: Any, model_settings: dict[str, Any], *, threshold: float) 
         arrays["unique_id_r"],
         arrays["match_probability"],
         arrays["pair_linkable"],
+        arrays["pair_vague"],
     )
 
 
@@ -470,6 +563,19 @@ def _rematch(run: MatchRun) -> None:
     by_id = {row["unique_id"]: row for row in rows}
     ordered = predictions.sort_values("match_weight", ascending=False)
     _progress(run, stage="Linking and queueing for review", pairs_scored=len(ordered))
+    refused = ambiguous(
+        (
+            (left, right, vague_sides(by_id[left], by_id[right]))
+            for left, right, probability in zip(
+                ordered["unique_id_l"],
+                ordered["unique_id_r"],
+                ordered["match_probability"],
+                strict=True,
+            )
+            if probability >= limits.link_at and linkable(by_id[left], by_id[right])
+        ),
+        by_id,
+    )
     links = reviews = 0
     reviewed: set[tuple[uuid.UUID, uuid.UUID]] = set()
     for left, right in zip(ordered["unique_id_l"], ordered["unique_id_r"], strict=True):
@@ -483,6 +589,7 @@ def _rematch(run: MatchRun) -> None:
                 model=model,
                 limits=limits,
                 actor=run.requested_by,
+                ambiguous=(left, right) in refused,
             )
         links += action == "linked"
         reviews += action == "review"

@@ -72,7 +72,7 @@ def _lev(column: str, at_most: int) -> Test:
     return test
 
 
-def _dl1(column: str, right_column: str | None = None) -> Test:
+def dl1(column: str, right_column: str | None = None) -> Test:
     """One edit or two neighbouring characters swapped (Damerau-Levenshtein at most 1),
     between a column on the left and the same (or `right_column`) on the right."""
 
@@ -83,7 +83,7 @@ def _dl1(column: str, right_column: str | None = None) -> Test:
     return test
 
 
-def _dl1_sql(left: str, right: str) -> str:
+def dl1_sql(left: str, right: str) -> str:
     """Damerau-Levenshtein at most 1, in SQL. The same as `damerau_levenshtein(l, r) <= 1`
     (a swap of neighbours keeps the length and is two Levenshtein edits), but the slow
     function only runs on the few pairs the fast one leaves in doubt."""
@@ -153,14 +153,14 @@ _swapped = _any(_cross_eq("given", "family"), _cross_eq("family", "given"))
 # Donna) were never compared. In a household every member would otherwise have a
 # "similar given name" to any other member's record with the names transposed.
 _TRANSPOSED_SQL = (
-    f"((given_l = family_r AND {_dl1_sql('family_l', 'given_r')})"
-    f" OR (family_l = given_r AND {_dl1_sql('given_l', 'family_r')}))"
+    f"((given_l = family_r AND {dl1_sql('family_l', 'given_r')})"
+    f" OR (family_l = given_r AND {dl1_sql('given_l', 'family_r')}))"
 )
 
 
 _transposed = _any(
-    _all(_cross_eq("given", "family"), _dl1("family", "given")),
-    _all(_cross_eq("family", "given"), _dl1("given", "family")),
+    _all(_cross_eq("given", "family"), dl1("family", "given")),
+    _all(_cross_eq("family", "given"), dl1("given", "family")),
 )
 
 
@@ -193,7 +193,7 @@ def _same_month(left: Features, right: Features) -> bool:
 
 
 _GIVEN_LIKE_SQL = (
-    f"(given_key_l = given_key_r OR {_dl1_sql('given_l', 'given_r')}"
+    f"(given_key_l = given_key_r OR {dl1_sql('given_l', 'given_r')}"
     " OR (levenshtein(given_l, given_r) <= 2 AND length(given_l) >= 5 AND length(given_r) >= 5)"
     " OR ((length(given_l) = 1 OR length(given_r) = 1)"
     " AND substr(given_l, 1, 1) = substr(given_r, 1, 1))"
@@ -202,12 +202,12 @@ _GIVEN_LIKE_SQL = (
     " OR substr(given_r, 1, length(given_l)) = given_l))"
     f" OR {_TRANSPOSED_SQL})"
 )
-_given_like = _any(_eq("given_key"), _dl1("given"), _long_typo, _initial, _shortened, _transposed)
+_given_like = _any(_eq("given_key"), dl1("given"), _long_typo, _initial, _shortened, _transposed)
 _DOB_NEAR_SQL = (
-    f"(dob_l = dob_swap_r OR {_dl1_sql('dob_l', 'dob_r')}"
+    f"(dob_l = dob_swap_r OR {dl1_sql('dob_l', 'dob_r')}"
     " OR substr(dob_l, 1, 7) = substr(dob_r, 1, 7))"
 )
-_dob_near = _any(_cross_eq("dob", "dob_swap"), _dl1("dob"), _same_month)
+_dob_near = _any(_cross_eq("dob", "dob_swap"), dl1("dob"), _same_month)
 _DOB_MISSING_SQL = "(dob_l IS NULL OR dob_r IS NULL)"
 _GIVEN_MISSING_SQL = "(given_l IS NULL OR given_r IS NULL)"
 
@@ -290,8 +290,8 @@ COMPARISONS: tuple[Comparison, ...] = (
             _exact("postcode_district", "Same postcode district"),
             Level(
                 "One character different or two swapped",
-                _dl1_sql("postcode_l", "postcode_r"),
-                _dl1("postcode"),
+                dl1_sql("postcode_l", "postcode_r"),
+                dl1("postcode"),
             ),
             ELSE,
         ),
@@ -335,8 +335,8 @@ COMPARISONS: tuple[Comparison, ...] = (
             _exact("police_id"),
             Level(
                 "One character different or two swapped",
-                _dl1_sql("police_id_l", "police_id_r"),
-                _dl1("police_id"),
+                dl1_sql("police_id_l", "police_id_r"),
+                dl1("police_id"),
             ),
             ELSE,
         ),

@@ -46,8 +46,15 @@ from django.utils import timezone
 from accord.people.index import candidates as index
 from accord.people.index.features import Features, derive
 from accord.people.index.model import Model, load_model
-from accord.people.index.safeguards import conflicting, linkable
-from accord.people.index.scorer import Score, score
+from accord.people.index.safeguards import (
+    RIGHT,
+    ambiguous,
+    conflicting,
+    contradicted,
+    linkable,
+    vague_sides,
+)
+from accord.people.index.scorer import Score, TermFrequency, score
 from accord.people.models import (
     Address,
     Identity,
@@ -147,11 +154,52 @@ class Outcome:
 
 def _score_all(
     model: Model, features: Features, found: list[index.Candidate], partnership_id: uuid.UUID
-) -> list[tuple[Score, index.Candidate]]:
+) -> tuple[list[tuple[Score, index.Candidate]], TermFrequency]:
+    """Each candidate scored against her, and the term frequencies' lookup used."""
     tf = index.frequencies(partnership_id, [features, *(c.features for c in found)], model)
-    return [
-        (score(model, features, c.features, lambda col, val: tf.get((col, val))), c) for c in found
+
+    def lookup(column: str, value: str) -> float | None:
+        return tf.get((column, value))
+
+    return [(score(model, features, c.features, lookup), c) for c in found], lookup
+
+
+def _ambiguous(
+    model: Model,
+    identity_id: uuid.UUID,
+    features: Features,
+    scored: list[tuple[Score, index.Candidate]],
+    lookup: TermFrequency,
+    *,
+    link_at: float,
+) -> set[uuid.UUID]:
+    """The candidates whose pair with her is ambiguous (`safeguards.ambiguous`), as far
+    as her candidates show: her pairs at or above the link threshold, and for a
+    candidate that lacks the field their pair rests on, its pairs with her other
+    candidates that conflict with her (scored only then, and only those)."""
+    linked = [
+        (identity_id, c.identity_id, vague_sides(features, c.features))
+        for result, c in scored
+        if result.match_probability >= link_at and linkable(features, c.features)
     ]
+    if not any(sides for *_, sides in linked):
+        return set()
+    features_of = {identity_id: features, **{c.identity_id: c.features for _, c in scored}}
+    for _, lacking, sides in list(linked):
+        if not sides & RIGHT:
+            continue
+        for _, other in scored:
+            if (
+                other.identity_id != lacking
+                and conflicting(features, other.features)
+                and linkable(features_of[lacking], other.features)
+                and score(model, features_of[lacking], other.features, lookup).match_probability
+                >= link_at
+            ):
+                sides_then = vague_sides(features_of[lacking], other.features)
+                linked.append((lacking, other.identity_id, sides_then))
+    refused = ambiguous(linked, features_of)
+    return {b for a, b in refused if a == identity_id}
 
 
 def _households_agree(side_a: list[Features], side_b: list[Features]) -> bool:
@@ -285,7 +333,9 @@ def _match(identity: Identity, features: Features, *, model: Model, actor: Any) 
         return outcome
     limits = thresholds(identity.partnership_id)
     best_by_person: dict[uuid.UUID, tuple[Score, index.Candidate]] = {}
-    for result, candidate in _score_all(model, features, found, identity.partnership_id):
+    scored, lookup = _score_all(model, features, found, identity.partnership_id)
+    refused = _ambiguous(model, identity.id, features, scored, lookup, link_at=limits.link_at)
+    for result, candidate in scored:
         held = best_by_person.get(candidate.person_id)
         if held is None or result.match_weight > held[0].match_weight:
             best_by_person[candidate.person_id] = (result, candidate)
@@ -315,6 +365,7 @@ def _match(identity: Identity, features: Features, *, model: Model, actor: Any) 
             limits=limits,
             actor=actor,
             may_link=outcome.action != "linked",
+            ambiguous=candidate.identity_id in refused,
         )
         if action == "linked":
             outcome.action = "linked"
@@ -377,19 +428,30 @@ def decide_pair(
     limits: IndexSettings,
     actor: Any,
     may_link: bool = True,
+    ambiguous: bool = False,
 ) -> str:
     """Act on one scored pair: "linked", "review", "judged" (a person already decided
     this pair), "same" (already one person), "different" (judged different people
     across the two persons) or "below" (under the review threshold).
 
     A link merges the arriving identity's person into the other's, automatically
-    and undoably, only under the safeguards in this module's docstring.
+    and undoably, only under the safeguards in this module's docstring. `ambiguous`:
+    the pair is ambiguous (`safeguards.ambiguous`), which only the caller, seeing the
+    identities' other pairs, can tell.
     """
     if result.match_probability < limits.review_at:
         return "below"
     around = _Around.read({arriving, other})
     action, because = _decide(
-        around, arriving, other, result, model=model, limits=limits, actor=actor, may_link=may_link
+        around,
+        arriving,
+        other,
+        result,
+        model=model,
+        limits=limits,
+        actor=actor,
+        may_link=may_link,
+        ambiguous=ambiguous,
     )
     if action == "review":
         _queue(
@@ -411,6 +473,7 @@ def _decide(
     limits: IndexSettings,
     actor: Any,
     may_link: bool,
+    ambiguous: bool = False,
 ) -> tuple[str, str]:
     """`decide_pair`'s decision on what `around` holds, and for a review why the pair
     was not joined (a `NotLinkedBecause` value); a review is left to the caller to queue
@@ -426,12 +489,15 @@ def _decide(
         return "different", ""
     # A failed safeguard is named before "the arrival linked elsewhere", so that the
     # reviewer of a second person above the threshold is told of the safeguard.
+    one, two = around.features_of[arriving], around.features_of[other]
     if result.match_probability < limits.link_at:
         because = NotLinkedBecause.BELOW
-    elif not linkable(around.features_of[arriving], around.features_of[other]):
-        because = NotLinkedBecause.PAIR
+    elif not linkable(one, two):
+        because = NotLinkedBecause.IDENTIFIERS if contradicted(one, two) else NotLinkedBecause.PAIR
     elif not around.households_agree(mine, theirs):
         because = NotLinkedBecause.HOUSEHOLD
+    elif ambiguous:
+        because = NotLinkedBecause.AMBIGUOUS
     elif not may_link:
         because = NotLinkedBecause.ANOTHER_LINK
     else:

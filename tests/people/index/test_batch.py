@@ -13,6 +13,7 @@ from accord.people.models import (
     IndexSettings,
     MatchFeatures,
     MatchRun,
+    NotLinkedBecause,
     PairJudgement,
     ReviewItem,
     TermCount,
@@ -113,3 +114,26 @@ def test_only_the_partnerships_index_managers_start_a_rematch(cast):
         with pytest.raises(NotAllowed):
             match_run_start(actor=user)
     assert not MatchRun.objects.exists()
+
+
+def test_a_rematch_joins_a_record_without_a_date_to_neither_of_two_namesakes(
+    cast, django_capture_on_commit_callbacks
+):
+    namesakes = dict(given_names="Morwenna", family_name="Examplewright", phone="07700 900461")
+    _set(cast, 0.999999999999)
+    mother = identity_create(actor=cast.police_officer, **namesakes, date_of_birth=date(1971, 3, 2))
+    daughter = identity_create(
+        actor=cast.social_worker, **namesakes, date_of_birth=date(1998, 5, 6)
+    )
+    undated = identity_create(actor=cast.gp, **namesakes)
+    IndexSettings.objects.filter(partnership=cast.testshire).update(link_at=0.6)
+    run = _start(cast.partnership_admin, django_capture_on_commit_callbacks)
+    assert run.status == "done", run.error
+    assert run.links == 0
+    for identity in (mother, daughter, undated):
+        identity.refresh_from_db()
+    assert len({i.person_id for i in (mother, daughter, undated)}) == 3
+    for other in (mother, daughter):
+        a, b = pair(undated.id, other.id)
+        item = ReviewItem.objects.get(identity_a_id=a, identity_b_id=b)
+        assert item.not_linked_because == NotLinkedBecause.AMBIGUOUS

@@ -546,3 +546,66 @@ def test_a_merge_refused_because_both_are_on_one_agenda_is_held_for_review(cast)
     assert outcome.action == "review"
     assert not Merge.objects.exists()
     assert _item(police, arriving).not_linked_because == NotLinkedBecause.MERGE_REFUSED
+
+
+NAMESAKES = dict(
+    given_names="Morwenna",
+    family_name="Examplewright",
+    gender="female",
+    phone="07700 900461",
+)
+
+
+def test_a_record_without_a_date_as_like_a_mother_as_her_namesake_daughter_joins_neither(cast):
+    _thresholds(cast, link_at=0.6, review_at=0.5)
+    mother = _indexed(cast, cast.police_officer, **NAMESAKES, date_of_birth=date(1971, 3, 2))
+    daughter = _indexed(cast, cast.social_worker, **NAMESAKES, date_of_birth=date(1998, 5, 6))
+    arriving = _arriving(cast, cast.gp, **NAMESAKES)
+    outcome = match_identity(arriving, actor=cast.gp)
+    assert outcome.action == "review"
+    assert not Merge.objects.exists()
+    for other in (mother, daughter):
+        item = _item(arriving, other)
+        assert item.match_probability >= 0.6
+        assert item.not_linked_because == NotLinkedBecause.AMBIGUOUS
+
+
+def test_a_record_without_a_date_joins_the_one_namesake_there_is(cast):
+    _thresholds(cast, link_at=0.6, review_at=0.5)
+    mother = _indexed(cast, cast.police_officer, **NAMESAKES, date_of_birth=date(1971, 3, 2))
+    arriving = _arriving(cast, cast.gp, **NAMESAKES)
+    assert match_identity(arriving, actor=cast.gp).action == "linked"
+    assert Identity.objects.get(pk=arriving.id).person_id == mother.person_id
+
+
+def test_a_daughter_arriving_does_not_join_a_record_without_a_date_as_like_her_mother(cast):
+    """The record without a date of birth is the one lacking it: what makes the pair a
+    guess is its likeness to her mother, which only scoring it against her mother shows."""
+    _thresholds(cast, link_at=0.6, review_at=0.5)
+    mother = _indexed(cast, cast.police_officer, **NAMESAKES, date_of_birth=date(1971, 3, 2))
+    undated = _indexed(cast, cast.housing_officer, **NAMESAKES)
+    arriving = _arriving(cast, cast.social_worker, **NAMESAKES, date_of_birth=date(1998, 5, 6))
+    outcome = match_identity(arriving, actor=cast.social_worker)
+    assert outcome.action == "review"
+    assert Identity.objects.get(pk=arriving.id).person_id not in (
+        mother.person_id,
+        undated.person_id,
+    )
+    assert _item(arriving, undated).not_linked_because == NotLinkedBecause.AMBIGUOUS
+    assert _item(arriving, mother).not_linked_because == NotLinkedBecause.PAIR
+
+
+def test_a_record_without_a_date_and_another_nhs_number_is_not_joined(cast):
+    _thresholds(cast, link_at=0.6, review_at=0.5)
+    mother = _indexed(
+        cast,
+        cast.police_officer,
+        **NAMESAKES,
+        date_of_birth=date(1971, 3, 2),
+        nhs_number="9434765919",
+    )
+    arriving = _arriving(cast, cast.gp, **NAMESAKES, nhs_number="4010232137")
+    assert match_identity(arriving, actor=cast.gp).action == "review"
+    item = _item(arriving, mother)
+    assert item.match_probability >= 0.6
+    assert item.not_linked_because == NotLinkedBecause.IDENTIFIERS
