@@ -45,7 +45,7 @@ from django.utils import timezone
 
 from accord.people.index import candidates as index
 from accord.people.index.features import Features, derive
-from accord.people.index.model import Model, load_model
+from accord.people.index.model import COMPARISONS, Model, load_model
 from accord.people.index.safeguards import (
     RIGHT,
     ambiguous,
@@ -296,7 +296,10 @@ def match_identity(identity: Identity, *, actor: Any, model: Model | None = None
     return outcome
 
 
-ADDRESS_FEATURES = frozenset({"postcode", "postcode_sector", "postcode_district", "premise"})
+# The features the address comparisons read: what a confidential address takes away.
+ADDRESS_FEATURES = frozenset(
+    column for c in COMPARISONS if c.name in ("postcode", "address") for column in c.columns
+)
 
 
 def _may_lapse(previous: Features, features: Features) -> bool:

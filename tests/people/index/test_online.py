@@ -371,6 +371,16 @@ def test_an_address_only_leaving_what_is_compared_lapses_nothing():
     assert _may_lapse(gone, before)
 
 
+def test_the_address_features_are_exactly_what_an_address_gives():
+    from accord.people.index.features import derive
+    from accord.people.index.online import ADDRESS_FEATURES
+
+    person = {"given_names": "Ada", "family_name": "Otherby", "date_of_birth": date(1990, 2, 3)}
+    housed = {**person, "address_line": "3 Example Row", "postcode": "ZZ1 4XA"}
+    (without, _), (with_address, _) = (derive(raw, premise_secret=b"k") for raw in (person, housed))
+    assert {c for c in with_address if with_address[c] != without[c]} == ADDRESS_FEATURES
+
+
 def test_a_change_leaves_an_escalated_pair_and_other_identities_items_alone(cast):
     _thresholds(cast, link_at=0.999999999999, review_at=0.5)
     police = identity_create(actor=cast.police_officer, **HER)
