@@ -308,6 +308,10 @@ class ReviewItem(models.Model):
     not_linked_because = models.CharField(
         max_length=16, choices=NotLinkedBecause.choices, blank=True, default=""
     )
+    # Given name and date of birth both recorded on each and wholly different, and no
+    # identifier agreeing (as of the last queueing): how two members of one household
+    # look. The score counts what a household shares as evidence, so these wait apart.
+    names_and_dates_differ = models.BooleanField(default=False)
     status = models.CharField(
         max_length=12, choices=ReviewStatus.choices, default=ReviewStatus.OPEN
     )

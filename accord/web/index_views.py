@@ -31,6 +31,7 @@ from accord.web.people_views import BASIS_LABELS, FORM, _apply_errors
 
 QUEUE_VIEWS = (
     ("waiting", "Waiting for review"),
+    ("differ", "Given name and date of birth differ"),
     ("escalated", "Escalated"),
     ("decided", "Decided or closed"),
 )

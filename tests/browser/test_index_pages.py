@@ -50,6 +50,21 @@ def test_a_spoc_compares_a_pair_side_by_side_and_decides_different_people(cast, 
     check_page(page, "data quality")
 
 
+def test_pairs_whose_names_and_dates_differ_wait_in_their_own_view(cast, world, page):
+    pair = build_review_pair(cast, world)
+    ReviewItem.objects.filter(pk=pair.item.pk).update(names_and_dates_differ=True)
+    _sign_in(page, "police_spoc", cast.password)
+    _enrol(page)
+    page.goto("/index/")
+    expect(page.get_by_test_id("queue-empty")).to_be_visible()
+    page.get_by_role("link", name="Given name and date of birth differ").click()
+    expect(page.get_by_test_id("differ-explained")).to_be_visible()
+    check_page(page, "the queue of pairs whose names and dates differ")
+    page.get_by_role("link", name="compare pair 1").click()
+    expect(page.get_by_test_id("names-and-dates-differ")).to_be_visible()
+    check_page(page, "a pair whose names and dates differ")
+
+
 def test_the_coordinator_merges_a_pair_and_undoes_it_from_her_page(cast, world, page):
     build_review_pair(cast, world)
     _sign_in(page, "marac_coordinator", cast.password)

@@ -231,6 +231,22 @@ def test_a_pair_with_a_record_the_reviewer_may_not_see_is_not_scored_again(cast,
     assert gp.person_id != police.person_id
 
 
+def test_a_pair_whose_names_and_dates_differ_waits_apart_with_a_warning(cast, pair_, client_for):
+    ReviewItem.objects.filter(pk=pair_.item.pk).update(names_and_dates_differ=True)
+    client = client_for(cast.police_spoc)
+    waiting = _html(client.get(reverse("web:index-queue")))
+    assert _item_url(pair_) not in waiting and "Nothing is waiting for review." in waiting
+    apart = _html(client.get(reverse("web:index-queue") + "?status=differ"))
+    assert _item_url(pair_) in apart and 'data-testid="differ-explained"' in apart
+    page = _html(client.get(_item_url(pair_)))
+    assert 'data-testid="names-and-dates-differ"' in page
+    assert "overstates how likely they are to be one" in page
+    ReviewItem.objects.filter(pk=pair_.item.pk).update(names_and_dates_differ=False)
+    assert 'data-testid="names-and-dates-differ"' not in _html(client.get(_item_url(pair_)))
+    empty = _html(client.get(reverse("web:index-queue") + "?status=differ"))
+    assert "No pairs whose given name and date of birth both differ are waiting." in empty
+
+
 def test_every_reason_a_pair_was_not_joined_has_words():
     for because in NotLinkedBecause:
         assert NOT_LINKED[because].strip(), because

@@ -52,6 +52,7 @@ from accord.people.index.safeguards import (
     conflicting,
     contradicted,
     linkable,
+    names_and_dates_differ,
     vague_sides,
 )
 from accord.people.index.scorer import Score, TermFrequency, score
@@ -552,6 +553,9 @@ def _queue(
                 contributions=[c.as_dict() for c in result.contributions],
                 model_version=model.version,
                 not_linked_because=because,
+                names_and_dates_differ=names_and_dates_differ(
+                    around.features_of[one], around.features_of[other]
+                ),
                 queued_at=now,
             )
         )
@@ -565,6 +569,7 @@ def _queue(
             "contributions",
             "model_version",
             "not_linked_because",
+            "names_and_dates_differ",
             "queued_at",
         ],
     )

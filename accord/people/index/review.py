@@ -59,15 +59,21 @@ from accord.sharing.vocabulary import Basis
 
 PER_PAGE = 50
 WAITING = (ReviewStatus.OPEN, ReviewStatus.NOT_SURE)
-# The queue's views: what is waiting (escalated included), only the escalated, decided.
-QUEUE_STATUSES: dict[str, tuple[str, ...]] = {
-    "waiting": WAITING,
-    "escalated": (ReviewStatus.NOT_SURE,),
-    "decided": (
-        ReviewStatus.SAME,
-        ReviewStatus.DIFFERENT,
-        ReviewStatus.WITHDRAWN,
-        ReviewStatus.LAPSED,
+# The queue's views: what is waiting (escalated included), the open pairs whose given
+# name and date of birth both differ (how a household looks; their score counts what a
+# household shares, so they would crowd the top of the queue), the escalated, decided.
+QUEUE_STATUSES: dict[str, Q] = {
+    "waiting": Q(status=ReviewStatus.OPEN, names_and_dates_differ=False)
+    | Q(status=ReviewStatus.NOT_SURE),
+    "differ": Q(status=ReviewStatus.OPEN, names_and_dates_differ=True),
+    "escalated": Q(status=ReviewStatus.NOT_SURE),
+    "decided": Q(
+        status__in=(
+            ReviewStatus.SAME,
+            ReviewStatus.DIFFERENT,
+            ReviewStatus.WITHDRAWN,
+            ReviewStatus.LAPSED,
+        )
     ),
 }
 VERDICTS = ("same", "different", "not_sure")
@@ -119,16 +125,17 @@ class Queue:
 def review_queue(*, actor: Any, status: str = "waiting", page: Any = 1) -> Queue:
     """The pairs touching the actor's agency, most likely matches first, a page at a time.
 
-    `status` is one of QUEUE_STATUSES ("waiting", the default, includes the escalated).
+    `status` is one of QUEUE_STATUSES ("waiting", the default, includes the escalated
+    but not the open pairs whose given name and date of birth differ: "differ").
     Names are shown only where the policy lets the actor see the identity; each other
     agency's identity named is an audited read (as in a search).
     """
     require(actor, Action.PERSON_INDEX_REVIEW)
     if status not in QUEUE_STATUSES:
-        raise ValidationError({"status": ["Choose waiting, escalated or decided."]})
+        raise ValidationError({"status": ["Choose waiting, differ, escalated or decided."]})
     items = (
         _items_for(actor)
-        .filter(status__in=QUEUE_STATUSES[status])
+        .filter(QUEUE_STATUSES[status])
         .select_related("identity_a__agency", "identity_b__agency")
         .order_by("-match_probability", "created_at", "id")
     )
@@ -155,8 +162,9 @@ def review_queue(*, actor: Any, status: str = "waiting", page: Any = 1) -> Queue
 
 
 def review_count_waiting(*, actor: Any) -> int:
-    """How many pairs touching the actor's agency wait for a decision."""
-    return _items_for(actor).filter(status__in=WAITING).count()
+    """How many pairs touching the actor's agency wait for a decision (not counting
+    those whose given name and date of birth differ)."""
+    return _items_for(actor).filter(QUEUE_STATUSES["waiting"]).count()
 
 
 # --- One pair, side by side -------------------------------------------------------------

@@ -28,6 +28,8 @@ from accord.people.index.model import COMPARISONS, dl1
 
 BIRTH_NAME = [c.name for c in COMPARISONS].index("given_name_and_birth")
 AGREEING_LEVELS = frozenset({1, 2, 3, 4, 5})
+# "Different given name and date of birth" (the last level: neither agrees nor is near).
+DIFFERENT_LEVEL = len(COMPARISONS[BIRTH_NAME].levels) - 1
 IDENTIFIERS = ("nhs_number", "police_id")
 _NEAR = {column: dl1(column) for column in IDENTIFIERS}
 # The agreeing levels reached only because one side lacks a field: that field.
@@ -124,3 +126,12 @@ def ambiguous(
             ):
                 found.add((left, right))
     return found
+
+
+def names_and_dates_differ(left: Features, right: Features) -> bool:
+    """Do given name and date of birth fall in the "different" level, with no identifier
+    agreeing? How two members of one household look: the review queue keeps such pairs
+    apart, since the score counts what a household shares as evidence of one person."""
+    return birth_name_position(left, right) == DIFFERENT_LEVEL and not identifier_agrees(
+        left, right
+    )

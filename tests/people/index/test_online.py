@@ -619,3 +619,42 @@ def test_a_record_without_a_date_and_another_nhs_number_is_not_joined(cast):
     item = _item(arriving, mother)
     assert item.match_probability >= 0.6
     assert item.not_linked_because == NotLinkedBecause.IDENTIFIERS
+
+
+def test_a_pair_whose_given_names_and_dates_both_differ_is_queued_apart(cast):
+    """A mother and her son share a family name, an address and a phone: the score
+    counts each as evidence of one person, and the pair is queued above the link
+    threshold, marked as how a household looks. Twins are not so marked."""
+    _thresholds(cast, link_at=0.6, review_at=0.5)
+    mother = identity_create(actor=cast.police_officer, **{**HER, "nhs_number": ""})
+    son = identity_create(
+        actor=cast.gp,
+        **{**HER, "given_names": "Jory", "date_of_birth": date(2014, 9, 1), "nhs_number": ""},
+    )
+    twin = identity_create(
+        actor=cast.social_worker, **{**HER, "given_names": "Demelza", "nhs_number": ""}
+    )
+    item = _item(mother, son)
+    assert item.match_probability >= 0.6 and item.names_and_dates_differ
+    assert not _item(mother, twin).names_and_dates_differ
+
+
+def test_the_migration_marks_the_waiting_pairs_whose_names_and_dates_differ(cast):
+    from importlib import import_module
+
+    from django.apps import apps
+
+    _thresholds(cast, link_at=0.6, review_at=0.5)
+    mother = identity_create(actor=cast.police_officer, **{**HER, "nhs_number": ""})
+    son = identity_create(
+        actor=cast.gp,
+        **{**HER, "given_names": "Jory", "date_of_birth": date(2014, 9, 1), "nhs_number": ""},
+    )
+    twin = identity_create(
+        actor=cast.social_worker, **{**HER, "given_names": "Demelza", "nhs_number": ""}
+    )
+    ReviewItem.objects.update(names_and_dates_differ=False)
+    migration = import_module("accord.people.migrations.0012_review_names_and_dates_differ")
+    migration.backfill(apps, None)
+    assert _item(mother, son).names_and_dates_differ
+    assert not _item(mother, twin).names_and_dates_differ

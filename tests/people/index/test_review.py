@@ -361,6 +361,24 @@ def test_the_queue_names_a_side_only_where_the_policy_allows_and_audits_it(cast,
         review.review_queue(actor=cast.police_spoc, status="everything")
 
 
+def test_pairs_whose_given_names_and_dates_differ_wait_apart_unless_escalated(cast, pair_):
+    """They would crowd the top of the queue (a household's shared fields make their
+    score high), so the main view and its count leave them out; escalated, they are back."""
+    ReviewItem.objects.filter(pk=pair_.item.pk).update(names_and_dates_differ=True)
+    reviewer = cast.police_spoc
+    assert review.review_queue(actor=reviewer).entries == []
+    assert review.review_count_waiting(actor=reviewer) == 0
+    [entry] = review.review_queue(actor=reviewer, status="differ").entries
+    assert entry.item.id == pair_.item.id
+    review.review_decide(actor=reviewer, item_id=pair_.item.id, verdict="not_sure", reason=REASON)
+    for status in ("waiting", "escalated"):
+        assert [e.item.id for e in review.review_queue(actor=reviewer, status=status).entries] == [
+            pair_.item.id
+        ]
+    assert review.review_queue(actor=reviewer, status="differ").entries == []
+    assert review.review_count_waiting(actor=reviewer) == 1
+
+
 # --- Data quality, thresholds -------------------------------------------------------------
 
 

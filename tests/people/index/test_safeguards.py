@@ -10,6 +10,7 @@ from accord.people.index.safeguards import (
     conflicting,
     contradicted,
     linkable,
+    names_and_dates_differ,
     vague_sides,
 )
 
@@ -86,3 +87,12 @@ def test_identifiers_that_differ_make_a_pair_agreeing_through_a_missing_date_unl
     # to weigh, not a safeguard.
     again = {**MOTHER_AGAIN, "nhs_number": "4010232137"}
     assert not contradicted(mother, again) and linkable(mother, again)
+
+
+def test_given_names_and_dates_that_both_differ_mark_how_a_household_looks():
+    son = _features(given="jorytest", given_key="jorytest", dob="2014-09-01")
+    assert names_and_dates_differ(MOTHER, son)
+    assert not names_and_dates_differ(MOTHER, DAUGHTER)  # same given name
+    assert not names_and_dates_differ(MOTHER, _features(given="jorytest", dob="1971-03-02"))
+    shared = {"nhs_number": "9434765919"}
+    assert not names_and_dates_differ({**MOTHER, **shared}, {**son, **shared})
