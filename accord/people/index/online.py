@@ -336,23 +336,28 @@ def _match(identity: Identity, features: Features, *, model: Model, actor: Any) 
     if not found:
         return outcome
     limits = thresholds(identity.partnership_id)
-    best_by_person: dict[uuid.UUID, tuple[Score, index.Candidate]] = {}
     scored, lookup = _score_all(model, features, found, identity.partnership_id)
     refused = _ambiguous(model, identity.id, features, scored, lookup, link_at=limits.link_at)
+    # Each person's best pair with her, a pair the safeguards would let link before one
+    # they would not; persons with such a pair first. A household's members score high
+    # on what they share with her but never link: they must not crowd her own records
+    # out of the persons decided.
+    best_by_person: dict[uuid.UUID, tuple[bool, Score, index.Candidate]] = {}
     for result, candidate in scored:
+        plausible = linkable(features, candidate.features)
         held = best_by_person.get(candidate.person_id)
-        if held is None or result.match_weight > held[0].match_weight:
-            best_by_person[candidate.person_id] = (result, candidate)
-    ranked = sorted(best_by_person.values(), key=lambda item: -item[0].match_weight)
-    outcome.best = ranked[0][0]
+        if held is None or (plausible, result.match_weight) > (held[0], held[1].match_weight):
+            best_by_person[candidate.person_id] = (plausible, result, candidate)
+    ranked = sorted(best_by_person.values(), key=lambda item: (not item[0], -item[1].match_weight))
+    outcome.best = max((result for result, _ in scored), key=lambda result: result.match_weight)
     outcome.alike_persons = {
-        person_id
-        for person_id, (result, _) in best_by_person.items()
+        candidate.person_id
+        for result, candidate in scored
         if result.match_probability >= limits.review_at
     }
     worth = [
         (result, candidate)
-        for result, candidate in ranked[:REVIEW_PERSONS_AT_MOST]
+        for _, result, candidate in ranked[:REVIEW_PERSONS_AT_MOST]
         if result.match_probability >= limits.review_at
     ]
     if not worth:

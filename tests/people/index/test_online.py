@@ -14,6 +14,7 @@ from accord.people.index.model import BLOCKING_RULES, CURRENT_VERSION
 from accord.people.index.online import match_identity, pair, refresh
 from accord.people.index.safeguards import conflicting, linkable
 from accord.people.models import (
+    Address,
     Identity,
     IndexSettings,
     MatchFeatures,
@@ -658,3 +659,59 @@ def test_the_migration_marks_the_waiting_pairs_whose_names_and_dates_differ(cast
     migration.backfill(apps, None)
     assert _item(mother, son).names_and_dates_differ
     assert not _item(mother, twin).names_and_dates_differ
+
+
+def test_a_large_household_does_not_crowd_her_own_record_out_of_the_persons_decided(cast):
+    """Five of her household score higher with her than her own older record does (they
+    share her address and phone; it has neither), yet only her record may link."""
+    from accord.people.index.model import load_model
+    from accord.people.index.online import REVIEW_PERSONS_AT_MOST
+    from accord.people.index.scorer import score
+
+    _thresholds(cast, link_at=0.98, review_at=0.5)
+    home = dict(family_name="Examplewright", phone="07700 900461", gender="female")
+    address = dict(lines="3 Example Row", postcode="ZZ1 4XA", is_current=True)
+    household = []
+    for name, born in (
+        ("Demelza", date(1966, 1, 2)),
+        ("Jory", date(2009, 3, 4)),
+        ("Tamsin", date(2011, 5, 6)),
+        ("Kerensa", date(2013, 7, 8)),
+        ("Lowenna", date(2016, 9, 10)),
+    ):
+        member = _arriving(cast, cast.housing_officer, **home, given_names=name, date_of_birth=born)
+        _address(member, cast.housing_officer, **address)
+        refresh(member)
+        household.append(member)
+    assert len(household) == REVIEW_PERSONS_AT_MOST
+    own = _indexed(
+        cast,
+        cast.police_officer,
+        given_names="Morwenna",
+        family_name="Examplewright",
+        date_of_birth=date(1991, 6, 14),
+    )
+    arriving = _arriving(
+        cast, cast.gp, **home, given_names="Morwenna", date_of_birth=date(1991, 6, 14)
+    )
+    _address(arriving, cast.gp, **address)
+    outcome = match_identity(arriving, actor=cast.gp)
+
+    def weight(other):
+        left, right = (MatchFeatures.objects.get(pk=i.pk).values for i in (arriving, other))
+        return score(load_model(), left, right, lambda column, value: None).match_weight
+
+    assert min(weight(member) for member in household) > weight(own)
+    assert outcome.action == "linked" and outcome.person_id == own.person_id
+
+
+def _address(identity: Identity, user, **fields) -> None:
+    """A current address, without the service (which would match her at once)."""
+    Address.objects.create(
+        partnership=identity.partnership,
+        identity=identity,
+        person=identity.person,
+        agency=user.agency,
+        recorded_by=user,
+        **fields,
+    )
