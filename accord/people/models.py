@@ -283,7 +283,7 @@ class NotLinkedBecause(models.TextChoices):
     BELOW = "below", "Under the link threshold"
     PAIR = "pair", "Given name and date of birth do not agree, and no identifier does"
     IDENTIFIERS = "identifiers", "One lacks a date of birth or given name; identifiers differ"
-    AMBIGUOUS = "ambiguous", "One lacks a date of birth or given name; as like another record"
+    AMBIGUOUS = "ambiguous", "One lacks a date of birth or given name; whose it is is unclear"
     HOUSEHOLD = "household", "Joining would put records that conflict into one person"
     ANOTHER_LINK = "another_link", "The arriving record had joined another person"
     MERGE_REFUSED = "merge_refused", "The merge was refused"

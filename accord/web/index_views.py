@@ -50,7 +50,7 @@ QUEUE_NOT_LINKED: dict[str, str] = {
     NotLinkedBecause.BELOW: "",
     NotLinkedBecause.PAIR: "Not joined: given name and date of birth differ",
     NotLinkedBecause.IDENTIFIERS: "Not joined: their identifiers differ",
-    NotLinkedBecause.AMBIGUOUS: "Not joined: one record could be either of two people",
+    NotLinkedBecause.AMBIGUOUS: "Not joined: one record lacks a date of birth or given name",
     NotLinkedBecause.HOUSEHOLD: "Not joined: the safeguard keeps their records apart",
     NotLinkedBecause.ANOTHER_LINK: "Not joined: the record joined another person",
     NotLinkedBecause.MERGE_REFUSED: "Not joined: the merge was refused",
@@ -83,10 +83,9 @@ NOT_LINKED: dict[str, str] = {
     ),
     NotLinkedBecause.AMBIGUOUS: _ABOVE
     + (
-        "one of the two records has no date of birth or no given name, and it is as like "
-        "a record in the index that the safeguard keeps apart from the other one of this "
-        "pair: a mother and her daughter of the same name at one address can look like "
-        "this. Nothing in the record says which of them it is, so a person decides. "
+        "one of the two records has no date of birth or no given name, so they agree on "
+        "the other alone, and on that alone Accord cannot tell whose record it is. A "
+        "parent and a child of the same name can look like this, so a person decides. "
         "Check what each agency holds before you decide."
     ),
     NotLinkedBecause.HOUSEHOLD: _ABOVE

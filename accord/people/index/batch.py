@@ -563,24 +563,22 @@ def _rematch(run: MatchRun) -> None:
     by_id = {row["unique_id"]: row for row in rows}
     ordered = predictions.sort_values("match_weight", ascending=False)
     _progress(run, stage="Linking and queueing for review", pairs_scored=len(ordered))
+    results = []
+    for left, right in zip(ordered["unique_id_l"], ordered["unique_id_r"], strict=True):
+        tf = index.frequencies(partnership_id, [by_id[left], by_id[right]], model)
+        results.append((left, right, score(model, by_id[left], by_id[right], _lookup(tf))))
+    # Decided on the score the online path gives, and so ambiguous by the same score.
     refused = ambiguous(
         (
             (left, right, vague_sides(by_id[left], by_id[right]))
-            for left, right, probability in zip(
-                ordered["unique_id_l"],
-                ordered["unique_id_r"],
-                ordered["match_probability"],
-                strict=True,
-            )
-            if probability >= limits.link_at and linkable(by_id[left], by_id[right])
+            for left, right, result in results
+            if result.match_probability >= limits.link_at and linkable(by_id[left], by_id[right])
         ),
         by_id,
     )
     links = reviews = 0
     reviewed: set[tuple[uuid.UUID, uuid.UUID]] = set()
-    for left, right in zip(ordered["unique_id_l"], ordered["unique_id_r"], strict=True):
-        tf = index.frequencies(partnership_id, [by_id[left], by_id[right]], model)
-        result = score(model, by_id[left], by_id[right], _lookup(tf))
+    for left, right, result in results:
         with transaction.atomic():
             action = decide_pair(
                 uuid.UUID(left),

@@ -55,7 +55,7 @@ from accord.people.index.safeguards import (
     names_and_dates_differ,
     vague_sides,
 )
-from accord.people.index.scorer import Score, TermFrequency, score
+from accord.people.index.scorer import Score, score
 from accord.people.models import (
     Address,
     Identity,
@@ -155,14 +155,14 @@ class Outcome:
 
 def _score_all(
     model: Model, features: Features, found: list[index.Candidate], partnership_id: uuid.UUID
-) -> tuple[list[tuple[Score, index.Candidate]], TermFrequency]:
-    """Each candidate scored against her, and the term frequencies' lookup used."""
+) -> list[tuple[Score, index.Candidate]]:
+    """Each candidate scored against her."""
     tf = index.frequencies(partnership_id, [features, *(c.features for c in found)], model)
 
     def lookup(column: str, value: str) -> float | None:
         return tf.get((column, value))
 
-    return [(score(model, features, c.features, lookup), c) for c in found], lookup
+    return [(score(model, features, c.features, lookup), c) for c in found]
 
 
 def _ambiguous(
@@ -170,14 +170,15 @@ def _ambiguous(
     identity_id: uuid.UUID,
     features: Features,
     scored: list[tuple[Score, index.Candidate]],
-    lookup: TermFrequency,
+    partnership_id: uuid.UUID,
     *,
     link_at: float,
 ) -> set[uuid.UUID]:
-    """The candidates whose pair with her is ambiguous (`safeguards.ambiguous`), as far
-    as her candidates show: her pairs at or above the link threshold, and for a
-    candidate that lacks the field their pair rests on, its pairs with her other
-    candidates that conflict with her (scored only then, and only those)."""
+    """The candidates whose pair with her is ambiguous (`safeguards.ambiguous`), as the
+    batch would find it: her pairs at or above the link threshold and, for a candidate
+    that lacks the field their pair rests on, its own pairs at or above it with its own
+    candidates, which blocking may not have made hers (looked up and scored only then,
+    which is rare)."""
     linked = [
         (identity_id, c.identity_id, vague_sides(features, c.features))
         for result, c in scored
@@ -189,16 +190,16 @@ def _ambiguous(
     for _, lacking, sides in list(linked):
         if not sides & RIGHT:
             continue
-        for _, other in scored:
-            if (
-                other.identity_id != lacking
-                and conflicting(features, other.features)
-                and linkable(features_of[lacking], other.features)
-                and score(model, features_of[lacking], other.features, lookup).match_probability
-                >= link_at
-            ):
-                sides_then = vague_sides(features_of[lacking], other.features)
-                linked.append((lacking, other.identity_id, sides_then))
+        own = features_of[lacking]
+        theirs = [
+            c
+            for c in index.candidates(partnership_id, own, exclude=lacking)
+            if c.identity_id != identity_id and linkable(own, c.features)
+        ]
+        for result, other in _score_all(model, own, theirs, partnership_id):
+            if result.match_probability >= link_at:
+                features_of[other.identity_id] = other.features
+                linked.append((lacking, other.identity_id, vague_sides(own, other.features)))
     refused = ambiguous(linked, features_of)
     return {b for a, b in refused if a == identity_id}
 
@@ -336,8 +337,10 @@ def _match(identity: Identity, features: Features, *, model: Model, actor: Any) 
     if not found:
         return outcome
     limits = thresholds(identity.partnership_id)
-    scored, lookup = _score_all(model, features, found, identity.partnership_id)
-    refused = _ambiguous(model, identity.id, features, scored, lookup, link_at=limits.link_at)
+    scored = _score_all(model, features, found, identity.partnership_id)
+    refused = _ambiguous(
+        model, identity.id, features, scored, identity.partnership_id, link_at=limits.link_at
+    )
     # Each person's best pair with her, a pair the safeguards would let link before one
     # they would not; persons with such a pair first. A household's members score high
     # on what they share with her but never link: they must not crowd her own records

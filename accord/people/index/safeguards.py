@@ -14,13 +14,14 @@ A pair that agrees only because one record lacks a date of birth or a given name
 namesake daughter at the same address. So a vague pair is not linkable where an NHS
 number or police identifier both hold is more than a typo apart (`contradicted`), and
 where the record lacking the field is linkable to two records that conflict with each
-other, which of them it belongs to is a guess: its vague pairs are *ambiguous* and
+other, which of them it belongs to is a guess: all its vague pairs are *ambiguous* and
 left to a person (`ambiguous`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Hashable, Iterable, Mapping
+from itertools import combinations
 from typing import TypeVar
 
 from accord.people.index.features import Features
@@ -97,10 +98,12 @@ def ambiguous(
     """The vague pairs to leave to a person, among `linked`: the pairs at or above the
     link threshold that are linkable, each with its `vague_sides`.
 
-    A vague pair is ambiguous when the record lacking the field is also linked (in
-    `linked`) to another record that conflicts with its partner in the pair: the
-    mother's and the daughter's records cannot be one person, and nothing in the
-    record without a date of birth says which of them it is.
+    A record lacking the field is *torn* when two of the records it is linked to (in
+    `linked`) conflict with each other: the mother's and the daughter's records cannot
+    be one person, and nothing in the record without a date of birth says which of them
+    it is. Every vague pair of a torn record is ambiguous, not only those with the two
+    in conflict: through another record without a date (linked to it and to the
+    daughter, say) it would otherwise still be chained to one of them.
     """
     pairs = list(linked)
     vague = {
@@ -117,15 +120,16 @@ def ambiguous(
             partners[left].append(right)
         if right in partners:
             partners[right].append(left)
-    found: set[tuple[Key, Key]] = set()
-    for left, right, sides in pairs:
-        for lacking, partner, bit in ((left, right, LEFT), (right, left, RIGHT)):
-            if sides & bit and any(
-                other != partner and conflicting(features[partner], features[other])
-                for other in partners[lacking]
-            ):
-                found.add((left, right))
-    return found
+    torn = {
+        key
+        for key, others in partners.items()
+        if any(conflicting(features[a], features[b]) for a, b in combinations(others, 2))
+    }
+    return {
+        (left, right)
+        for left, right, sides in pairs
+        if (sides & LEFT and left in torn) or (sides & RIGHT and right in torn)
+    }
 
 
 def names_and_dates_differ(left: Features, right: Features) -> bool:

@@ -21,6 +21,9 @@ from accord.people.index.model import load_model
 from accord.people.index.safeguards import (
     LEFT,
     RIGHT,
+    VAGUE_LEVELS,
+    ambiguous,
+    birth_name_position,
     contradicted,
     linkable,
     vague_sides,
@@ -93,9 +96,31 @@ def test_the_linkable_and_vague_flags_worked_out_in_sql_are_the_safeguards_own()
     assert {flag for *_, flag, _ in pairs} == {True, False}
     assert {LEFT, RIGHT} <= {sides for *_, sides in pairs}
     assert any(contradicted(rows[left], rows[right]) for left, right, *_ in pairs)
+    # Both vague levels (a date of birth missing, a given name missing) are among them.
+    levels = {birth_name_position(rows[left], rows[right]) for left, right, *_ in pairs}
+    assert set(VAGUE_LEVELS) <= levels
     for left, right, _, flag, sides in pairs:
         assert flag == linkable(rows[left], rows[right]), (rows[left], rows[right])
         assert sides == vague_sides(rows[left], rows[right]), (rows[left], rows[right])
+
+
+def test_the_ambiguous_pairs_turned_off_in_the_batch_are_the_safeguards_own():
+    """`without_ambiguous` looks only at the pairs touching a record lacking a field;
+    over every pair, `ambiguous` finds the same."""
+    records = synthetic.generate(1500, seed=11, household_heavy=True) + _PATELS
+    rows, (left, right, probability, flags, vague) = _predictions(records)
+    columns = (left.tolist(), right.tolist(), probability.tolist(), flags.tolist())
+    pairs = list(zip(*columns, strict=True))
+    expected = ambiguous(
+        ((a, b, vague_sides(rows[a], rows[b])) for a, b, p, flag in pairs if flag and p >= 0.99),
+        rows,
+    )
+    assert len(expected) >= 2
+    kept = without_ambiguous(left, right, probability, flags, vague, rows, link_at=0.99)
+    turned_off = {
+        (a, b) for (a, b, _, flag), k in zip(pairs, kept.tolist(), strict=True) if flag and not k
+    }
+    assert turned_off == expected
 
 
 def test_the_safeguard_keeps_households_apart_where_the_model_alone_chains_them():

@@ -9,7 +9,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from accord.people.index.candidates import TOTAL
+from accord.people.index.candidates import TOTAL, candidates
 from accord.people.index.model import BLOCKING_RULES, CURRENT_VERSION
 from accord.people.index.online import match_identity, pair, refresh
 from accord.people.index.safeguards import conflicting, linkable
@@ -229,7 +229,7 @@ def test_the_migration_adds_the_keys_a_crossed_rule_stores(cast):
 
     from django.apps import apps
 
-    from accord.people.index.candidates import candidates, key_hash
+    from accord.people.index.candidates import key_hash
     from accord.people.models import BlockKey
 
     migration = import_module("accord.people.migrations.0009_block_keys_for_crossed_names")
@@ -604,6 +604,41 @@ def test_a_daughter_arriving_does_not_join_a_record_without_a_date_as_like_her_m
     )
     assert _item(arriving, undated).not_linked_because == NotLinkedBecause.AMBIGUOUS
     assert _item(arriving, mother).not_linked_because == NotLinkedBecause.PAIR
+
+
+def test_a_record_without_a_date_is_known_as_like_her_mother_beyond_her_own_candidates(cast):
+    """The daughter and her mother share no phone, address or date, so blocking never
+    pairs them: only the undated record's own candidates show it is as like the mother
+    (by the email they share) as the daughter (by the phone)."""
+    _thresholds(cast, link_at=0.6, review_at=0.5)
+    names = {k: v for k, v in NAMESAKES.items() if k != "phone"}
+    mother = _indexed(
+        cast,
+        cast.police_officer,
+        **names,
+        date_of_birth=date(1971, 3, 2),
+        phone="07700 900777",
+        email="dawn.example@example.org",
+    )
+    undated = _indexed(
+        cast, cast.housing_officer, **names, phone="07700 900461", email="dawn.example@example.org"
+    )
+    arriving = _arriving(
+        cast, cast.social_worker, **names, date_of_birth=date(1998, 5, 6), phone="07700 900461"
+    )
+    outcome = match_identity(arriving, actor=cast.social_worker)
+
+    def found(identity):
+        features = MatchFeatures.objects.get(pk=identity.pk).values
+        return {c.identity_id for c in candidates(cast.testshire.id, features, exclude=identity.id)}
+
+    assert found(arriving) == {undated.id}
+    assert found(undated) == {mother.id, arriving.id}
+    assert outcome.action == "review"
+    assert Identity.objects.get(pk=arriving.id).person_id != undated.person_id
+    item = _item(arriving, undated)
+    assert item.match_probability >= 0.6
+    assert item.not_linked_because == NotLinkedBecause.AMBIGUOUS
 
 
 def test_a_record_without_a_date_and_another_nhs_number_is_not_joined(cast):

@@ -30,7 +30,7 @@ NO_DATE = _features()
 
 def _linked(*pairs):
     """Pairs at or above the link threshold, with their vague sides, as callers give them."""
-    everyone = {"m": MOTHER, "m2": MOTHER_AGAIN, "d": DAUGHTER, "v": NO_DATE}
+    everyone = {"m": MOTHER, "m2": MOTHER_AGAIN, "d": DAUGHTER, "v": NO_DATE, "p": NO_DATE}
     return [(a, b, vague_sides(everyone[a], everyone[b])) for a, b in pairs], everyone
 
 
@@ -56,10 +56,27 @@ def test_a_record_without_a_date_and_no_namesake_in_conflict_is_not_ambiguous():
     # Only the mother's records: nothing says it is anyone else's.
     linked, everyone = _linked(("m", "v"), ("m2", "v"), ("m", "m2"))
     assert ambiguous(linked, everyone) == set()
-    # The daughter linked to the mother's record alone (not to the one without a date)
-    # does not make it ambiguous: only what the record lacking the date is linked to.
-    linked, everyone = _linked(("m", "v"), ("d", "m2"))
+    # Nor with another record without a date, linked to it and to the mother: no two
+    # of the records either is linked to conflict.
+    linked, everyone = _linked(("m", "v"), ("v", "p"), ("m", "p"))
     assert ambiguous(linked, everyone) == set()
+
+
+def test_every_vague_pair_of_a_record_linked_to_two_in_conflict_is_ambiguous():
+    """Linked to the mother and the daughter, and to another record without a date that
+    is linked to the daughter: refusing only its pairs with the two would leave it
+    chained to the daughter through the other undated record."""
+    linked, everyone = _linked(("m", "v"), ("d", "v"), ("v", "p"), ("p", "d"))
+    assert vague_sides(NO_DATE, NO_DATE) == LEFT | RIGHT
+    # The other undated record's pair with the daughter is no guess: the two records it
+    # is linked to (her and the daughter) do not conflict.
+    assert ambiguous(linked, everyone) == {("m", "v"), ("d", "v"), ("v", "p")}
+    # An identifier the mother's record shares with it makes that pair no guess
+    # (not vague), while its other vague pairs are still refused.
+    shared = {"nhs_number": "9434765919"}
+    everyone = {**everyone, "m": {**MOTHER, **shared}, "v": {**NO_DATE, **shared}}
+    linked = [(a, b, vague_sides(everyone[a], everyone[b])) for a, b, _ in linked]
+    assert ambiguous(linked, everyone) == {("d", "v"), ("v", "p")}
 
 
 def test_twins_make_a_record_without_a_given_name_ambiguous():
