@@ -137,3 +137,30 @@ def test_a_rematch_joins_a_record_without_a_date_to_neither_of_two_namesakes(
         a, b = pair(undated.id, other.id)
         item = ReviewItem.objects.get(identity_a_id=a, identity_b_id=b)
         assert item.not_linked_because == NotLinkedBecause.AMBIGUOUS
+
+
+def test_a_rematch_keeps_an_earlier_join_of_a_record_without_a_date_but_queues_its_namesake(
+    cast, django_capture_on_commit_callbacks
+):
+    """Joined to the mother before her namesake daughter was in the index (or before
+    the vague-pair safeguards): a re-match splits no person, but puts the daughter's
+    pair with that record before a reviewer (docs/operations.md)."""
+    namesakes = dict(given_names="Morwenna", family_name="Examplewright", phone="07700 900461")
+    _set(cast, 0.6)
+    mother = identity_create(actor=cast.police_officer, **namesakes, date_of_birth=date(1971, 3, 2))
+    undated = identity_create(actor=cast.gp, **namesakes)
+    undated.refresh_from_db()
+    assert undated.person_id == mother.person_id
+    daughter = identity_create(
+        actor=cast.social_worker, **namesakes, date_of_birth=date(1998, 5, 6)
+    )
+    ReviewItem.objects.all().delete()  # as an index from before the safeguards holds it
+    run = _start(cast.partnership_admin, django_capture_on_commit_callbacks)
+    assert run.status == "done", run.error
+    for identity in (mother, daughter, undated):
+        identity.refresh_from_db()
+    assert undated.person_id == mother.person_id != daughter.person_id
+    a, b = pair(undated.id, daughter.id)
+    item = ReviewItem.objects.get(identity_a_id=a, identity_b_id=b)
+    assert item.status == "open"
+    assert item.not_linked_because == NotLinkedBecause.HOUSEHOLD
