@@ -50,7 +50,7 @@ QUEUE_NOT_LINKED: dict[str, str] = {
     NotLinkedBecause.BELOW: "",
     NotLinkedBecause.PAIR: "Not joined: given name and date of birth differ",
     NotLinkedBecause.IDENTIFIERS: "Not joined: their identifiers differ",
-    NotLinkedBecause.AMBIGUOUS: "Not joined: one record lacks a date of birth or given name",
+    NotLinkedBecause.AMBIGUOUS: "Not joined: one lacks a date of birth or name; whose is unclear",
     NotLinkedBecause.HOUSEHOLD: "Not joined: the safeguard keeps their records apart",
     NotLinkedBecause.ANOTHER_LINK: "Not joined: the record joined another person",
     NotLinkedBecause.MERGE_REFUSED: "Not joined: the merge was refused",
@@ -58,7 +58,8 @@ QUEUE_NOT_LINKED: dict[str, str] = {
 
 # Why the matcher left the pair to a person, as the reviewer reads it. Only what the
 # pair's own comparison (shown below it) says, or a fact about the two persons: never
-# anything read from a record the reviewer may not see.
+# anything read from a record the reviewer may not see. (That a vague pair was held as
+# ambiguous does say some other record made it a guess: docs/matching.md.)
 _ABOVE = "It was above the partnership's threshold for joining records automatically, but "
 NOT_LINKED: dict[str, str] = {
     NotLinkedBecause.BELOW: (
@@ -84,8 +85,8 @@ NOT_LINKED: dict[str, str] = {
     NotLinkedBecause.AMBIGUOUS: _ABOVE
     + (
         "one of the two records has no date of birth or no given name, so they agree on "
-        "the other alone, and on that alone Accord cannot tell whose record it is. A "
-        "parent and a child of the same name can look like this, so a person decides. "
+        "the other alone, and Accord cannot tell whose record it is. A parent and a "
+        "child of the same name can look like this, so a person decides. "
         "Check what each agency holds before you decide."
     ),
     NotLinkedBecause.HOUSEHOLD: _ABOVE

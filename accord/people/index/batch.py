@@ -563,22 +563,32 @@ def _rematch(run: MatchRun) -> None:
     by_id = {row["unique_id"]: row for row in rows}
     ordered = predictions.sort_values("match_weight", ascending=False)
     _progress(run, stage="Linking and queueing for review", pairs_scored=len(ordered))
-    results = []
-    for left, right in zip(ordered["unique_id_l"], ordered["unique_id_r"], strict=True):
-        tf = index.frequencies(partnership_id, [by_id[left], by_id[right]], model)
-        results.append((left, right, score(model, by_id[left], by_id[right], _lookup(tf))))
-    # Decided on the score the online path gives, and so ambiguous by the same score.
+    pairs = list(zip(ordered["unique_id_l"], ordered["unique_id_r"], strict=True))
+
+    def frequency(column: str, value: str) -> float | None:
+        """The term frequencies this run wrote (and Splink predicted with)."""
+        total = counts.get((column, index.TOTAL), 0)
+        return index.shrunk(counts.get((column, value), 0), total, model.u_exact(column))
+
+    def scored(left: str, right: str) -> Any:
+        return score(model, by_id[left], by_id[right], frequency)
+
+    # Ambiguity judged on the score the pairs are decided with (the online path's),
+    # keeping only the probabilities: a Score for every pair would not fit in memory
+    # on a large index, so each is scored again as it is decided.
     refused = ambiguous(
         (
             (left, right, vague_sides(by_id[left], by_id[right]))
-            for left, right, result in results
-            if result.match_probability >= limits.link_at and linkable(by_id[left], by_id[right])
+            for left, right in pairs
+            if linkable(by_id[left], by_id[right])
+            and scored(left, right).match_probability >= limits.link_at
         ),
         by_id,
     )
     links = reviews = 0
     reviewed: set[tuple[uuid.UUID, uuid.UUID]] = set()
-    for left, right, result in results:
+    for left, right in pairs:
+        result = scored(left, right)
         with transaction.atomic():
             action = decide_pair(
                 uuid.UUID(left),
@@ -623,10 +633,6 @@ def _lapse_unlike(
             queued_at__lt=started,
         ).update(status=ReviewStatus.LAPSED)
     return lapsed
-
-
-def _lookup(tf: dict[tuple[str, str], float]) -> Callable[[str, str], float | None]:
-    return lambda column, value: tf.get((column, value))
 
 
 def _predict_with_counts(

@@ -47,6 +47,7 @@ from accord.people.index import candidates as index
 from accord.people.index.features import Features, derive
 from accord.people.index.model import COMPARISONS, Model, load_model
 from accord.people.index.safeguards import (
+    LEFT,
     RIGHT,
     ambiguous,
     conflicting,
@@ -170,12 +171,14 @@ def _ambiguous(
     identity_id: uuid.UUID,
     features: Features,
     scored: list[tuple[Score, index.Candidate]],
+    own_person: list[index.Candidate],
     partnership_id: uuid.UUID,
     *,
     link_at: float,
 ) -> set[uuid.UUID]:
     """The candidates whose pair with her is ambiguous (`safeguards.ambiguous`), as the
-    batch would find it: her pairs at or above the link threshold and, for a candidate
+    batch would find it: her pairs at or above the link threshold (with her own
+    person's records where she lacks the field), and, for a candidate
     that lacks the field their pair rests on, its own pairs at or above it with its own
     candidates, which blocking may not have made hers (looked up and scored only then,
     which is rare)."""
@@ -187,6 +190,12 @@ def _ambiguous(
     if not any(sides for *_, sides in linked):
         return set()
     features_of = {identity_id: features, **{c.identity_id: c.features for _, c in scored}}
+    if own_person and any(sides & LEFT for *_, sides in linked):
+        # She lacks the field: her records in her own person are her partners too.
+        for result, c in _score_all(model, features, own_person, partnership_id):
+            if result.match_probability >= link_at and linkable(features, c.features):
+                features_of[c.identity_id] = c.features
+                linked.append((identity_id, c.identity_id, vague_sides(features, c.features)))
     for _, lacking, sides in list(linked):
         if not sides & RIGHT:
             continue
@@ -338,8 +347,15 @@ def _match(identity: Identity, features: Features, *, model: Model, actor: Any) 
         return outcome
     limits = thresholds(identity.partnership_id)
     scored = _score_all(model, features, found, identity.partnership_id)
+    own_person = [c for c in everyone if c.person_id == identity.person_id]
     refused = _ambiguous(
-        model, identity.id, features, scored, identity.partnership_id, link_at=limits.link_at
+        model,
+        identity.id,
+        features,
+        scored,
+        own_person,
+        identity.partnership_id,
+        link_at=limits.link_at,
     )
     # Each person's best pair with her, a pair the safeguards would let link before one
     # they would not; persons with such a pair first. A household's members score high

@@ -641,6 +641,36 @@ def test_a_record_without_a_date_is_known_as_like_her_mother_beyond_her_own_cand
     assert item.not_linked_because == NotLinkedBecause.AMBIGUOUS
 
 
+def test_a_record_without_a_date_already_with_the_mother_is_torn_by_her_own_person(cast):
+    """Joined to the mother earlier, and matched again: the mother is not a candidate
+    (same person), yet she and the daughter make the record a guess, so it is joined
+    to no other undated namesake either, as a batch would decide."""
+    _thresholds(cast, link_at=0.6, review_at=0.5)
+    mother = _indexed(cast, cast.police_officer, **NAMESAKES, date_of_birth=date(1971, 3, 2))
+    undated = Identity.objects.create(
+        partnership=cast.testshire,
+        person=mother.person,
+        agency=cast.gp.agency,
+        recorded_by=cast.gp,
+        **NAMESAKES,
+        email="m.examplewright@example.org",
+    )
+    refresh(undated)
+    _indexed(cast, cast.social_worker, **NAMESAKES, date_of_birth=date(1998, 5, 6))
+    # Another undated record sharing only the email with it: nothing of its own pairs
+    # it with the mother or the daughter, so only its partner's person shows the guess.
+    names = {k: v for k, v in NAMESAKES.items() if k != "phone"}
+    other_undated = _indexed(
+        cast, cast.housing_officer, **names, email="m.examplewright@example.org"
+    )
+    outcome = match_identity(undated, actor=cast.gp)
+    assert outcome.action == "review"
+    assert Identity.objects.get(pk=other_undated.id).person_id != mother.person_id
+    item = _item(undated, other_undated)
+    assert item.match_probability >= 0.6
+    assert item.not_linked_because == NotLinkedBecause.AMBIGUOUS
+
+
 def test_a_record_without_a_date_and_another_nhs_number_is_not_joined(cast):
     _thresholds(cast, link_at=0.6, review_at=0.5)
     mother = _indexed(

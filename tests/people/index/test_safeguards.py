@@ -60,6 +60,10 @@ def test_a_record_without_a_date_and_no_namesake_in_conflict_is_not_ambiguous():
     # of the records either is linked to conflict.
     linked, everyone = _linked(("m", "v"), ("v", "p"), ("m", "p"))
     assert ambiguous(linked, everyone) == set()
+    # Nor does the daughter linked to one of the mother's records (a pair the
+    # safeguard would refuse anyway): only what the undated record is linked to counts.
+    linked, everyone = _linked(("m", "v"), ("d", "m2"))
+    assert ambiguous(linked, everyone) == set()
 
 
 def test_every_vague_pair_of_a_record_linked_to_two_in_conflict_is_ambiguous():
