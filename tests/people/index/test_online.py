@@ -559,6 +559,13 @@ def test_a_merge_refused_because_both_are_on_one_agenda_is_held_for_review(cast)
     assert _item(police, arriving).not_linked_because == NotLinkedBecause.MERGE_REFUSED
 
 
+def _held_above_the_link_threshold(one: Identity, other: Identity, because: str) -> None:
+    """The pair scored at or above the tests' link threshold (0.6) and was queued."""
+    item = _item(one, other)
+    assert item.match_probability >= 0.6
+    assert item.not_linked_because == because
+
+
 NAMESAKES = dict(
     given_names="Morwenna",
     family_name="Examplewright",
@@ -636,9 +643,7 @@ def test_a_record_without_a_date_is_known_as_like_her_mother_beyond_her_own_cand
     assert found(undated) == {mother.id, arriving.id}
     assert outcome.action == "review"
     assert Identity.objects.get(pk=arriving.id).person_id != undated.person_id
-    item = _item(arriving, undated)
-    assert item.match_probability >= 0.6
-    assert item.not_linked_because == NotLinkedBecause.AMBIGUOUS
+    _held_above_the_link_threshold(arriving, undated, NotLinkedBecause.AMBIGUOUS)
 
 
 def test_a_record_without_a_date_already_with_the_mother_is_torn_by_her_own_person(cast):
@@ -666,9 +671,7 @@ def test_a_record_without_a_date_already_with_the_mother_is_torn_by_her_own_pers
     outcome = match_identity(undated, actor=cast.gp)
     assert outcome.action == "review"
     assert Identity.objects.get(pk=other_undated.id).person_id != mother.person_id
-    item = _item(undated, other_undated)
-    assert item.match_probability >= 0.6
-    assert item.not_linked_because == NotLinkedBecause.AMBIGUOUS
+    _held_above_the_link_threshold(undated, other_undated, NotLinkedBecause.AMBIGUOUS)
 
 
 def test_a_record_without_a_date_and_another_nhs_number_is_not_joined(cast):
