@@ -55,10 +55,14 @@ QUEUE_NOT_LINKED: dict[str, str] = {
     NotLinkedBecause.ANOTHER_LINK: "Not joined: the record joined another person",
     NotLinkedBecause.MERGE_REFUSED: "Not joined: the merge was refused",
 }
+# In its place where the reviewer may not see one side: why rests on that side's fields
+# or on what its person holds (a MARAC case, other records).
+QUEUE_NOT_LINKED_WITHHELD = "Not joined: why is not shown to you"
 
 # Why the matcher left the pair to a person, as the reviewer reads it. Only what the
 # pair's own comparison (shown below it) says, or a fact about the two persons: never
-# anything read from a record the reviewer may not see. (That a vague pair was held as
+# anything read from a record the reviewer may not see. Where the reviewer may not see
+# one side, NOT_LINKED_WITHHELD instead (`_not_linked`). (That a vague pair was held as
 # ambiguous does say some other record made it a guess: docs/matching.md.)
 _ABOVE = "It was above the partnership's threshold for joining records automatically, but "
 NOT_LINKED: dict[str, str] = {
@@ -108,6 +112,10 @@ NOT_LINKED: dict[str, str] = {
         "so a person decides."
     ),
 }
+NOT_LINKED_WITHHELD = _ABOVE + (
+    "why is not shown to you: it rests on what the other agency's record holds, which is "
+    "not shared with you."
+)
 
 MINUS = "\N{MINUS SIGN}"
 BASES: dict[str, str] = {str(basis): label for basis, label in BASIS_LABELS.items()}
@@ -162,7 +170,9 @@ def review_queue(request: HttpRequest) -> HttpResponse:
         {
             "entry": entry,
             "probability": percent(entry.item.match_probability),
-            "not_linked": QUEUE_NOT_LINKED.get(entry.item.not_linked_because, ""),
+            "not_linked": _not_linked(
+                entry.item.not_linked_because, entry.withheld, QUEUE_NOT_LINKED
+            ),
         }
         for entry in queue.entries
     ]
@@ -199,9 +209,20 @@ def _item_page(
         "queued_probability": (
             percent(view.queued_probability) if view.queued_probability is not None else ""
         ),
-        "not_linked": NOT_LINKED.get(view.item.not_linked_because, ""),
+        "not_linked": _not_linked(
+            view.item.not_linked_because, view.comparisons_withheld, NOT_LINKED
+        ),
+        "hidden_agency": next((s.agency.name for s in view.sides if not s.visible), ""),
     }
     return render(request, "web/index/item.html", context, status=status)
+
+
+def _not_linked(because: str, withheld: bool, texts: dict[str, str]) -> str:
+    """Why the pair was not joined, in `texts`' words; where the reviewer may not see
+    one side, only whether it was above the link threshold."""
+    if withheld and because not in ("", NotLinkedBecause.BELOW):
+        return QUEUE_NOT_LINKED_WITHHELD if texts is QUEUE_NOT_LINKED else NOT_LINKED_WITHHELD
+    return texts.get(because, "")
 
 
 @requires(Action.PERSON_INDEX_REVIEW)

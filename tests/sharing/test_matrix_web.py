@@ -385,9 +385,10 @@ INDEX_READS: dict[str, dict[str, Seen]] = {
     },
     "web:index-review": {
         **ONLY_REVIEWERS,
+        # No weights: what the comparison found tells what the hidden record holds.
         "police_spoc": seen(
             200,
-            "Rowan, her dob, home, da held, weights, nhs problem",
+            "Rowan, her dob, home, da held, nhs problem",
             ("deny", "agency", "da_service", ""),
         ),
         "marac_coordinator": seen(

@@ -142,10 +142,11 @@ def test_the_pair_page_shows_both_sides_as_the_policy_allows_with_the_weights(
     assert HELD_BY_DA in page
     assert "Rowena" not in page and "Quiet Court" not in page and "7 March 1991" not in page
     assert "The NHS number fails its check digit." in page
-    assert "Each point doubles the odds" in page
-    weights = ("Starting point", f"{MINUS}6.1", "Family name", "+9.6", f"{MINUS}2.1", "+1.4")
-    for text in (*weights, "Exact match"):
-        assert text in page, text
+    # What the comparison found would tell her what the hidden record holds.
+    assert 'data-testid="comparisons-withheld"' in page
+    assert 'data-testid="contributions"' not in page
+    assert "Exact match" not in page and "Starting point" not in page
+    assert "Testshire DA Service's reviewer sees both records" in page
     assert "72.5%" in page and 'name="verdict"' in page and "Not sure" in page
     assert _person_url(world) in page
     assert reverse("web:person", args=[pair_.dup_person_id]) not in page
@@ -155,10 +156,15 @@ def test_the_pair_page_shows_both_sides_as_the_policy_allows_with_the_weights(
     assert "Address withheld" in page and "Quiet Court" not in page
     assert "Rowan Fictitious" in page and "Shared with you by consent" in page
     assert "Held by" not in page
+    assert "Each point doubles the odds" in page and "comparisons-withheld" not in page
+    weights = ("Starting point", f"{MINUS}6.1", "Family name", "+9.6", f"{MINUS}2.1", "+1.4")
+    for text in (*weights, "Exact match", "72.5%"):
+        assert text in page, text
 
 
 def test_the_pair_page_and_the_queue_say_why_the_matcher_did_not_join_them(cast, pair_, client_for):
-    client = client_for(cast.police_spoc)
+    client = client_for(cast.marac_coordinator)  # sees both records
+    hidden_from = client_for(cast.police_spoc)  # may not see the DA service's
     page = _html(client.get(_item_url(pair_)))
     assert 'data-testid="not-linked"' not in page  # not recorded for this item
 
@@ -169,11 +175,18 @@ def test_the_pair_page_and_the_queue_say_why_the_matcher_did_not_join_them(cast,
     assert "do not agree on given name and date of birth together" in page
     queue = _html(client.get(reverse("web:index-queue")))
     assert "Not joined: given name and date of birth differ" in queue
+    # Why rests on the hidden record's fields: only that it was above the threshold.
+    page = _html(hidden_from.get(_item_url(pair_)))
+    assert "It was above the partnership's threshold" in page
+    assert "why is not shown to you" in page and "given name and date of birth" not in page
+    queue = _html(hidden_from.get(reverse("web:index-queue")))
+    assert "Not joined: why is not shown to you" in queue and "Not joined: given" not in queue
 
     ReviewItem.objects.filter(pk=pair_.item.pk).update(not_linked_because=NotLinkedBecause.BELOW)
-    page = _html(client.get(_item_url(pair_)))
-    assert "It was under the partnership's threshold" in page and "Twins" not in page
-    assert "Not joined" not in _html(client.get(reverse("web:index-queue")))
+    for reviewer in (client, hidden_from):
+        page = _html(reviewer.get(_item_url(pair_)))
+        assert "It was under the partnership's threshold" in page and "Twins" not in page
+        assert "Not joined" not in _html(reviewer.get(reverse("web:index-queue")))
 
 
 def _police_pair(cast):
@@ -233,7 +246,16 @@ def test_a_pair_with_a_record_the_reviewer_may_not_see_is_not_scored_again(cast,
 
 def test_a_pair_whose_names_and_dates_differ_waits_apart_with_a_warning(cast, pair_, client_for):
     ReviewItem.objects.filter(pk=pair_.item.pk).update(names_and_dates_differ=True)
-    client = client_for(cast.police_spoc)
+    # Not for a reviewer who may not see one record: where it waits, and the warning,
+    # would tell her what that record holds.
+    hidden_from = client_for(cast.police_spoc)
+    assert _item_url(pair_) in _html(hidden_from.get(reverse("web:index-queue")))
+    apart = _html(hidden_from.get(reverse("web:index-queue") + "?status=differ"))
+    assert _item_url(pair_) not in apart
+    page = _html(hidden_from.get(_item_url(pair_)))
+    assert 'data-testid="names-and-dates-differ"' not in page and "household" not in page
+
+    client = client_for(cast.marac_coordinator)
     waiting = _html(client.get(reverse("web:index-queue")))
     assert _item_url(pair_) not in waiting and "Nothing is waiting for review." in waiting
     apart = _html(client.get(reverse("web:index-queue") + "?status=differ"))

@@ -13,6 +13,13 @@ otherwise "held by <agency>". Reads of another agency's identity or address are
 audited with their basis, and a side or address withheld as a refusal, in the same
 statement as the page's other reads; if the audit write fails, the page fails.
 
+What the matcher found by comparing the two records is content of both: "date of birth:
+exact match" tells whoever sees one record the other's date of birth. So where the
+reviewer may not see one side, the pair's comparisons, why it was not joined (where
+that rests on the records' fields), and whether it waits apart as how a household
+looks are not shown either: only the agency, the match probability and the status
+(`ReviewView.comparisons_withheld`, `QueueEntry.withheld`, `_both_seen`).
+
 Decisions are remembered per pair (`PairJudgement`): "same person" merges the two
 persons (through `merge.persons_merge`, undoable), "different people" is never linked
 automatically again and refuses a merge that would join them. The reviewer's reason is
@@ -28,7 +35,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.paginator import Page, Paginator
 from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import dateformat, timezone
 
 from accord.audit.models import AuditAction
@@ -81,6 +88,28 @@ VERDICTS = ("same", "different", "not_sure")
 Errors = dict[str, list[str]]
 
 
+def _both_seen(actor: Any) -> Q:
+    """The items both of whose identities the policy lets the actor see (one correlated
+    check per identity, as the policy's list filter runs it)."""
+
+    def seen(column: str) -> Exists:
+        return Exists(policy.visible(actor, Identity.objects.filter(pk=OuterRef(column))))
+
+    return Q(seen("identity_a_id")) & Q(seen("identity_b_id"))
+
+
+def _in_view(actor: Any, status: str) -> Q:
+    """The items of one of the queue's views, for this actor: an open pair whose given
+    name and date of birth differ waits apart only where the actor sees both records,
+    since which view holds it would otherwise tell what the hidden one records."""
+    household = Q(status=ReviewStatus.OPEN, names_and_dates_differ=True)
+    if status == "waiting":
+        return QUEUE_STATUSES[status] | (household & ~_both_seen(actor))
+    if status == "differ":
+        return household & _both_seen(actor)
+    return QUEUE_STATUSES[status]
+
+
 def _items_for(actor: Any) -> QuerySet[ReviewItem]:
     """The review items of the actor's partnership in which its agency holds a side."""
     return ReviewItem.objects.filter(partnership_id=actor.partnership_id).filter(
@@ -111,6 +140,11 @@ class QueueEntry:
         return self.item.status == ReviewStatus.NOT_SURE
 
     @property
+    def withheld(self) -> bool:
+        """The actor may not see one side: nothing its comparison found is shown."""
+        return self.a.name is None or self.b.name is None
+
+    @property
     def sides(self) -> tuple[QueueSide, QueueSide]:
         return (self.a, self.b)
 
@@ -128,14 +162,15 @@ def review_queue(*, actor: Any, status: str = "waiting", page: Any = 1) -> Queue
     `status` is one of QUEUE_STATUSES ("waiting", the default, includes the escalated
     but not the open pairs whose given name and date of birth differ: "differ").
     Names are shown only where the policy lets the actor see the identity; each other
-    agency's identity named is an audited read (as in a search).
+    agency's identity named is an audited read (as in a search). A pair with a side the
+    actor may not see is never in "differ" (`_in_view`).
     """
     require(actor, Action.PERSON_INDEX_REVIEW)
     if status not in QUEUE_STATUSES:
         raise ValidationError({"status": ["Choose waiting, differ, escalated or decided."]})
     items = (
         _items_for(actor)
-        .filter(QUEUE_STATUSES[status])
+        .filter(_in_view(actor, status))
         .select_related("identity_a__agency", "identity_b__agency")
         .order_by("-match_probability", "created_at", "id")
     )
@@ -163,8 +198,8 @@ def review_queue(*, actor: Any, status: str = "waiting", page: Any = 1) -> Queue
 
 def review_count_waiting(*, actor: Any) -> int:
     """How many pairs touching the actor's agency wait for a decision (not counting
-    those whose given name and date of birth differ)."""
-    return _items_for(actor).filter(QUEUE_STATUSES["waiting"]).count()
+    those whose given name and date of birth differ, where the actor sees both)."""
+    return _items_for(actor).filter(_in_view(actor, "waiting")).count()
 
 
 # --- One pair, side by side -------------------------------------------------------------
@@ -233,6 +268,9 @@ class ReviewView:
     match_probability: float = 0.0
     # When scored again: the probability the item holds (queued or last rescored with).
     queued_probability: float | None = None
+    # The actor may not see one side: the comparisons (and anything resting on them)
+    # are not shown, since they tell what that side records.
+    comparisons_withheld: bool = False
 
     @property
     def escalated(self) -> bool:
@@ -337,22 +375,26 @@ def review_item_for(*, actor: Any, item_id: uuid.UUID | str) -> ReviewView:
     require(actor, Action.PERSON_INDEX_REVIEW)
     item = _item_get_for(actor, item_id)
     weight, chance, queued = item.match_weight, item.match_probability, None
-    contributions = tuple(
-        Contribution(
-            str(c.get("title") or c.get("comparison", "")),
-            str(c.get("label", "")),
-            float(c.get("weight", 0.0)),
-        )
-        for c in item.contributions
-    )
     a, b = _side(actor, item.identity_a), _side(actor, item.identity_b)
-    # Scored again only where the reviewer sees both records: how a hidden record's
-    # comparison changed would tell the reviewer something about that record.
-    now = _scored_now(item) if item.status in WAITING and a.visible and b.visible else None
+    withheld = not (a.visible and b.visible)
+    # Where the reviewer sees both records, the comparisons as queued, or as they are
+    # now where a record (or the model) changed since. Where one is hidden, none: each
+    # comparison tells what the hidden record holds ("exact match" gives its value).
+    contributions: tuple[Contribution, ...] = ()
+    if not withheld:
+        contributions = tuple(
+            Contribution(
+                str(c.get("title") or c.get("comparison", "")),
+                str(c.get("label", "")),
+                float(c.get("weight", 0.0)),
+            )
+            for c in item.contributions
+        )
+    now = _scored_now(item) if item.status in WAITING and not withheld else None
     if now is not None:
         weight, chance, queued = now.match_weight, now.match_probability, item.match_probability
         contributions = tuple(Contribution(c.title, c.label, c.weight) for c in now.contributions)
-    prior = weight - sum(c.weight for c in contributions)
+    prior = weight - sum(c.weight for c in contributions) if contributions else 0.0
 
     def own(user: Any, text: str) -> str:
         return text if user is not None and user.agency_id == actor.agency_id else ""
@@ -360,7 +402,17 @@ def review_item_for(*, actor: Any, item_id: uuid.UUID | str) -> ReviewView:
     reason = own(item.decided_by, item.reason)
     escalation_reason = own(item.escalated_by, item.escalation_reason)
     return ReviewView(
-        item, a, b, contributions, prior, reason, escalation_reason, weight, chance, queued
+        item,
+        a,
+        b,
+        contributions,
+        prior,
+        reason,
+        escalation_reason,
+        weight,
+        chance,
+        queued,
+        comparisons_withheld=withheld,
     )
 
 

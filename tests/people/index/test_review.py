@@ -320,7 +320,9 @@ def test_a_confidential_address_shows_to_a_reviewer_named_for_it(cast, world, pa
 
 
 def test_the_contributions_carry_titles_labels_weights_and_the_starting_weight(cast, pair_):
-    view = review.review_item_for(actor=cast.police_spoc, item_id=pair_.item.id)
+    # Jo Coordinator sees both records (the police's through consent).
+    view = review.review_item_for(actor=cast.marac_coordinator, item_id=pair_.item.id)
+    assert view.a.visible and view.b.visible and not view.comparisons_withheld
     assert [(c.title, c.label, c.weight) for c in view.contributions][:2] == [
         ("Family name", "Exact match", 9.6),
         (
@@ -331,6 +333,21 @@ def test_the_contributions_carry_titles_labels_weights_and_the_starting_weight(c
     ]
     assert view.prior_weight == pytest.approx(1.4 - 7.5)
     assert view.waiting and not view.escalated and view.reason == ""
+
+
+def test_where_a_side_is_hidden_nothing_its_comparison_found_is_shown(cast, pair_):
+    """Bea Spoc may not see the DA service's record: "date of birth: exact match" would
+    give her its date of birth, so no comparison is shown, only the probability."""
+    ReviewItem.objects.filter(pk=pair_.item.pk).update(names_and_dates_differ=True)
+    view = review.review_item_for(actor=cast.police_spoc, item_id=pair_.item.id)
+    assert view.comparisons_withheld and not (view.a.visible and view.b.visible)
+    assert (view.contributions, view.prior_weight, view.queued_probability) == ((), 0.0, None)
+    assert view.match_probability == pair_.item.match_probability
+    assert "Exact match" not in _text(view) and "date of birth" not in _text(view)
+    [entry] = review.review_queue(actor=cast.police_spoc).entries
+    assert entry.withheld
+    [entry] = review.review_queue(actor=cast.marac_coordinator, status="differ").entries
+    assert not entry.withheld
 
 
 def test_the_reason_shows_only_to_the_deciding_agency(cast, pair_):
@@ -363,9 +380,15 @@ def test_the_queue_names_a_side_only_where_the_policy_allows_and_audits_it(cast,
 
 def test_pairs_whose_given_names_and_dates_differ_wait_apart_unless_escalated(cast, pair_):
     """They would crowd the top of the queue (a household's shared fields make their
-    score high), so the main view and its count leave them out; escalated, they are back."""
+    score high), so the main view and its count leave them out; escalated, they are back.
+    Only for a reviewer who sees both records: which view holds the pair would tell one
+    who does not what the hidden record holds, so for Bea Spoc it waits with the rest."""
     ReviewItem.objects.filter(pk=pair_.item.pk).update(names_and_dates_differ=True)
-    reviewer = cast.police_spoc
+    hidden_from = cast.police_spoc
+    assert [e.item.id for e in review.review_queue(actor=hidden_from).entries] == [pair_.item.id]
+    assert review.review_count_waiting(actor=hidden_from) == 1
+    assert review.review_queue(actor=hidden_from, status="differ").entries == []
+    reviewer = cast.marac_coordinator
     assert review.review_queue(actor=reviewer).entries == []
     assert review.review_count_waiting(actor=reviewer) == 0
     [entry] = review.review_queue(actor=reviewer, status="differ").entries
