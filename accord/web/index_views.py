@@ -212,7 +212,10 @@ def _item_page(
         "not_linked": _not_linked(
             view.item.not_linked_because, view.comparisons_withheld, NOT_LINKED
         ),
-        "hidden_agency": next((s.agency.name for s in view.sides if not s.visible), ""),
+        "hidden_agency": next(
+            (s.agency.name for s in view.sides if not s.visible or s.addresses_not_shared), ""
+        ),
+        "hidden_address": all(s.visible for s in view.sides),
     }
     return render(request, "web/index/item.html", context, status=status)
 

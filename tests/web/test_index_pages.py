@@ -146,7 +146,7 @@ def test_the_pair_page_shows_both_sides_as_the_policy_allows_with_the_weights(
     assert 'data-testid="comparisons-withheld"' in page
     assert 'data-testid="contributions"' not in page
     assert "Exact match" not in page and "Starting point" not in page
-    assert "Testshire DA Service's reviewer sees both records" in page
+    assert "Testshire DA Service's reviewers see their own record" in page
     assert "72.5%" in page and 'name="verdict"' in page and "Not sure" in page
     assert _person_url(world) in page
     assert reverse("web:person", args=[pair_.dup_person_id]) not in page

@@ -268,8 +268,9 @@ class ReviewView:
     match_probability: float = 0.0
     # When scored again: the probability the item holds (queued or last rescored with).
     queued_probability: float | None = None
-    # The actor may not see one side: the comparisons (and anything resting on them)
-    # are not shown, since they tell what that side records.
+    # The actor may not see one side, or a current address of one that the matcher
+    # compares: the comparisons (and anything resting on them) are not shown, since they
+    # tell what that side records.
     comparisons_withheld: bool = False
 
     @property
@@ -376,7 +377,8 @@ def review_item_for(*, actor: Any, item_id: uuid.UUID | str) -> ReviewView:
     item = _item_get_for(actor, item_id)
     weight, chance, queued = item.match_weight, item.match_probability, None
     a, b = _side(actor, item.identity_a), _side(actor, item.identity_b)
-    withheld = not (a.visible and b.visible)
+    # An address the reviewer may not see is compared too (a confidential one never is).
+    withheld = not (a.visible and b.visible) or a.addresses_not_shared or b.addresses_not_shared
     # Where the reviewer sees both records, the comparisons as queued, or as they are
     # now where a record (or the model) changed since. Where one is hidden, none: each
     # comparison tells what the hidden record holds ("exact match" gives its value).
@@ -469,6 +471,18 @@ def _judge(actor: Any, item: ReviewItem, verdict: str, reason: str) -> PairJudge
     return judgement
 
 
+MERGE_REFUSED_WITHHELD = (
+    "These two cannot be joined as their records stand. Why is not shown to you: it rests "
+    "on what the other agency holds about its person. Leave the pair to that agency's "
+    "reviewers, or mark it not sure."
+)
+
+
+def _sees_both(actor: Any, a: Identity, b: Identity) -> bool:
+    both = Identity.objects.filter(pk__in=[a.id, b.id])
+    return policy.visible(actor, both).count() == len({a.id, b.id})
+
+
 def review_decide(*, actor: Any, item_id: uuid.UUID | str, verdict: str, reason: str) -> Decided:
     """Decide a pair: "same" (merge their persons), "different" (remembered: never linked
     automatically again), or "not_sure" (escalated to both agencies' reviewers).
@@ -522,13 +536,20 @@ def review_decide(*, actor: Any, item_id: uuid.UUID | str, verdict: str, reason:
                 # reference stay as the reviewer's agency has them.
                 mine = a if a.agency_id == actor.agency_id else b
                 other = b if mine is a else a
-                merge = persons_merge(
-                    actor=actor,
-                    survivor_id=mine.person_id,
-                    merged_id=other.person_id,
-                    reason=reason,
-                    review=item,
-                )
+                try:
+                    merge = persons_merge(
+                        actor=actor,
+                        survivor_id=mine.person_id,
+                        merged_id=other.person_id,
+                        reason=reason,
+                        review=item,
+                    )
+                except ValidationError:
+                    # Why (a MARAC agenda, an earlier judgement) is about the other
+                    # person: said only to a reviewer who may see both records.
+                    if not _sees_both(actor, a, b):
+                        raise ValidationError({"verdict": [MERGE_REFUSED_WITHHELD]}) from None
+                    raise
                 changed.append("merge")
             item.status = ReviewStatus.SAME
         elif verdict == "different":

@@ -189,9 +189,16 @@ def test_a_merge_refused_rolls_back_the_judgement_too(cast, world, pair_):
     )
     with pytest.raises(ValidationError) as refused:
         review.review_decide(
+            actor=cast.marac_coordinator, item_id=pair_.item.id, verdict="same", reason=REASON
+        )
+    [said] = refused.value.message_dict["merged"]
+    assert said.startswith("These were judged different people on ")
+    # Bea Spoc may not see the DA service's record: why is about its person, not said.
+    with pytest.raises(ValidationError) as refused:
+        review.review_decide(
             actor=cast.police_spoc, item_id=pair_.item.id, verdict="same", reason=REASON
         )
-    assert "merged" in refused.value.message_dict
+    assert refused.value.message_dict == {"verdict": [review.MERGE_REFUSED_WITHHELD]}
     assert _item(pair_).status == ReviewStatus.OPEN
     assert PairJudgement.objects.count() == 1
     assert audit_rows(object_type="review_item") == []
@@ -348,6 +355,23 @@ def test_where_a_side_is_hidden_nothing_its_comparison_found_is_shown(cast, pair
     assert entry.withheld
     [entry] = review.review_queue(actor=cast.marac_coordinator, status="differ").entries
     assert not entry.withheld
+
+
+def test_where_a_compared_address_is_not_shared_no_comparison_is_shown(cast, world, pair_):
+    """Jo Coordinator sees the police identity through consent; with the consent to its
+    address ended, "postcode: exact match" would give her the address."""
+    from django.utils import timezone
+
+    from accord.sharing.models import AccessGrant
+
+    ended = AccessGrant.objects.filter(
+        person_id=world.person_id, holder_agency=cast.agency.police, category="address"
+    ).update(ended_at=timezone.now())
+    assert ended
+    view = review.review_item_for(actor=cast.marac_coordinator, item_id=pair_.item.id)
+    police = view.a if view.a.identity_id == world.identities.police.id else view.b
+    assert police.visible and police.addresses_not_shared and police.addresses == ()
+    assert view.comparisons_withheld and view.contributions == ()
 
 
 def test_the_reason_shows_only_to_the_deciding_agency(cast, pair_):
