@@ -15,10 +15,13 @@ statement as the page's other reads; if the audit write fails, the page fails.
 
 What the matcher found by comparing the two records is content of both: "date of birth:
 exact match" tells whoever sees one record the other's date of birth. So where the
-reviewer may not see one side, the pair's comparisons, why it was not joined (where
-that rests on the records' fields), and whether it waits apart as how a household
-looks are not shown either: only the agency, the match probability and the status
-(`ReviewView.comparisons_withheld`, `QueueEntry.withheld`, `_both_seen`).
+reviewer may not see one side, the pair's comparisons, why it was not joined, and
+whether it waits apart as how a household looks are not shown either: only the agency,
+the match probability and the status (`ReviewView.comparisons_withheld`,
+`QueueEntry.withheld`, `_both_seen`). The comparisons are withheld too where the
+reviewer sees both identities but not a current address of one (it is compared). A
+merge a "same person" verdict asks for and that is refused is explained only to a
+reviewer who may see both identities (`MERGE_REFUSED_WITHHELD`).
 
 Decisions are remembered per pair (`PairJudgement`): "same person" merges the two
 persons (through `merge.persons_merge`, undoable), "different people" is never linked
