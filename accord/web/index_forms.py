@@ -64,6 +64,14 @@ class MergeUndoForm(forms.Form):
     )
 
 
+class IdentityDetachForm(forms.Form):
+    reason = forms.CharField(
+        label="Why this record is not this person",
+        widget=_textarea(3),
+        required=False,
+    )
+
+
 def _percent(label: str, hint: str) -> forms.DecimalField:
     return forms.DecimalField(
         label=label,

@@ -17,6 +17,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -24,6 +25,7 @@ from accord.core.declare import requires
 from accord.partnership.permissions import Action
 from accord.people import selectors as people
 from accord.people.index import review
+from accord.people.index.merge import identity_detach as detach
 from accord.people.index.merge import merge_undo as undo_merge
 from accord.people.models import MatchRunStatus, NotLinkedBecause, ReviewStatus
 from accord.web import index_forms as forms
@@ -302,6 +304,50 @@ def merge_undo(request: HttpRequest, person_id: Any, merge_id: Any) -> HttpRespo
             f"Another person was merged into this one {how} on "
             f"{merge.merged_at:%-d %B %Y}. Undoing it separates them again: what each agency "
             "recorded about the other person goes back to it."
+        ),
+    }
+    status = 400 if request.method == "POST" else 200
+    return render(request, FORM, context, status=status)
+
+
+# --- Taking one record out of a person ---------------------------------------------------
+
+
+@requires(Action.PERSON_INDEX_REVIEW)
+@require_http_methods(["GET", "POST"])
+def identity_detach(request: HttpRequest, person_id: Any, identity_id: Any) -> HttpResponse:
+    """Take one record out of this person into a person of its own: for a record joined
+    to the wrong person, where undoing the merge that joined it cannot (a later merge
+    stands) or would separate more than that record."""
+    actor: Any = request.user
+    subject = people.person_get_for(actor=actor, person_id=person_id)
+    identity = review.detachable_get_for(actor=actor, person=subject, identity_id=identity_id)
+    form = forms.IdentityDetachForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            detach(actor=actor, identity_id=identity.id, reason=form.cleaned_data["reason"])
+        except ValidationError as error:
+            _apply_errors(form, error, {"identity": "reason"})
+        else:
+            messages.success(
+                request,
+                f"{identity.agency.name}'s record is now a person of its own.",
+            )
+            return redirect("web:person", person_id=subject.id)
+    name = identity.full_name or "a person whose name it does not record"
+    agency, recorded = identity.agency.name, timezone.localtime(identity.recorded_at)
+    context = {
+        "form": form,
+        "person": subject,
+        "title": "Take a record out of this person",
+        "caption": str(actor.agency.word_for_victim_survivor).capitalize(),
+        "submit": "Take the record out",
+        "intro": (
+            f"{agency}'s record of {name}, recorded on {recorded:%-d %B %Y}, "
+            "becomes a person of its own, with its addresses. What "
+            f"{agency} recorded about this person goes with it only if {agency} has no "
+            "other record in this person. To separate two people a merge joined, undo the "
+            "merge instead."
         ),
     }
     status = 400 if request.method == "POST" else 200

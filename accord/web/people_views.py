@@ -195,6 +195,7 @@ def person(request: HttpRequest, person_id: Any) -> HttpResponse:
             if actor.may(Action.PERSON_INDEX_REVIEW)
             else []
         ),
+        "detachable": index_review.detach_offered(actor=actor, person=subject),
         "may": {
             "record": actor.may(Action.PERSON_RECORD),
             "consent": actor.may(Action.CONSENT_RECORD),

@@ -81,6 +81,11 @@ urlpatterns = [
         index_views.merge_undo,
         name="merge-undo",
     ),
+    path(
+        "people/<uuid:person_id>/identities/<uuid:identity_id>/detach/",
+        index_views.identity_detach,
+        name="identity-detach",
+    ),
     path("index/data-quality/", index_views.data_quality, name="data-quality"),
     path("index/settings/", index_views.index_settings, name="index-settings"),
     path("index/settings/rematch/", index_views.index_rematch, name="index-rematch"),

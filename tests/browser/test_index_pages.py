@@ -1,9 +1,11 @@
 """The person index's pages in Chromium: a SPOC compares a pair and decides; the MARAC
-coordinator merges one and undoes it from her page; the thresholds page polls a
-re-match's progress. Every page is checked with axe and at 320 px."""
+coordinator merges one and undoes it from her page, and takes one record out of a
+person on its page; the thresholds page polls a re-match's progress. Every page is
+checked with axe and at 320 px."""
 
 from __future__ import annotations
 
+from django.urls import reverse
 from django.utils import timezone
 from playwright.sync_api import expect
 
@@ -87,6 +89,19 @@ def test_the_coordinator_merges_a_pair_and_undoes_it_from_her_page(cast, world, 
     expect(page.get_by_text("The merge is undone")).to_be_visible()
     expect(page.get_by_test_id("merge")).to_contain_text("Undone on")
     check_page(page, "her page after undoing the merge")
+
+    # On the page of the woman every agency knows, one record taken out on its own.
+    page.goto(reverse("web:person", args=[world.person_id]))
+    page.get_by_role("link", name="Take this record out of this person (Testshire Police)").click()
+    expect(page.get_by_role("heading", name="Take a record out of this person")).to_be_visible()
+    check_page(page, "taking a record out of a person")
+    page.get_by_label("Why this record is not this person").fill("A namesake's record.")
+    page.get_by_role("button", name="Take the record out").click()
+    done = "Testshire Police's record is now a person of its own."
+    expect(page.get_by_text(done)).to_be_visible()
+    expect(
+        page.get_by_role("link", name="Take this record out of this person (Testshire Police)")
+    ).to_have_count(0)
 
 
 def test_the_thresholds_page_follows_a_rematch_until_it_ends(cast, page):

@@ -61,6 +61,7 @@ COVERED: set[str] = {
     "web:index-review",
     "web:index-review-decide",
     "web:merge-undo",
+    "web:identity-detach",
     "web:data-quality",
 }
 
@@ -322,6 +323,7 @@ def test_the_read_table_covers_the_whole_cast():
         "web:decision-revoke",
         "web:index-review-decide",
         "web:merge-undo",
+        "web:identity-detach",
     } == COVERED
 
 
@@ -459,6 +461,7 @@ def _state() -> tuple[Any, ...]:
         sorted(ReviewItem.objects.values_list("status", flat=True)),
         PairJudgement.objects.count(),
         Merge.objects.filter(undone_at__isnull=True).count(),
+        sorted(str(p) for p in Identity.objects.values_list("person_id", flat=True)),
     )
 
 
@@ -641,6 +644,14 @@ WRITES: dict[str, Write] = {
             "web:merge-undo", args=[world.person_id, _merged(cast, world).id]
         ),
         lambda cast, world: {"reason": "Two different people."},
+        _reviewers_only(),
+    ),
+    # Her police record: the police SPOC's own, the coordinator's by consent.
+    "web:identity-detach": Write(
+        lambda cast, world: reverse(
+            "web:identity-detach", args=[world.person_id, world.identities.police.id]
+        ),
+        lambda cast, world: {"reason": "A namesake's record."},
         _reviewers_only(),
     ),
 }

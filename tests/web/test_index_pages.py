@@ -549,3 +549,59 @@ def test_a_merged_persons_page_leads_to_the_person_she_now_is(cast, world, pair_
     assert client_for(cast.police_spoc).get(old, follow=True).status_code == 200
     unknown = reverse("web:person", args=["00000000-0000-4000-8000-000000000000"])
     assert client_for(cast.police_spoc).get(unknown).status_code == 404
+
+
+# --- Taking one record out of a person ------------------------------------------------------
+
+
+def test_a_reviewer_takes_one_record_out_of_a_person(cast, world, client_for):
+    from accord.people.models import Identity
+    from accord.sharing import policy
+
+    person_page = reverse("web:person", args=[world.person_id])
+    assert 'data-testid="detach"' not in _html(
+        client_for(cast.police_officer).get(person_page)  # not a reviewer
+    )
+    client = client_for(cast.police_spoc)
+    page = _html(client.get(person_page))
+    police = world.identities.police
+    url = reverse("web:identity-detach", args=[world.person_id, police.id])
+    assert url in page and "Take this record out of this person" in page
+
+    # A record hidden from her is not offered, and asking for it is a refusal.
+    seen = set(
+        policy.visible(cast.police_spoc, Identity.objects.filter(person_id=world.person_id))
+        .order_by()
+        .values_list("id", flat=True)
+    )
+    hidden = Identity.objects.filter(person_id=world.person_id).exclude(id__in=seen).first()
+    assert hidden is not None
+    hidden_url = reverse("web:identity-detach", args=[world.person_id, hidden.id])
+    assert hidden_url not in page
+    before = len(audit_rows(actor_id=cast.police_spoc.id))
+    assert client.get(hidden_url).status_code == 404
+    [refusal] = audit_rows(actor_id=cast.police_spoc.id)[before:]
+    assert (refusal.action, refusal.object_id) == ("deny", hidden.agency_id)
+    assert client.post(hidden_url, {"reason": "Wrong person."}).status_code == 404
+    assert Identity.objects.get(pk=hidden.pk).person_id == world.person_id
+
+    form = _html(client.get(url))
+    assert "Testshire Police's record of Rowan Fictitious" in form
+    response = client.post(url, {"reason": ""})
+    assert response.status_code == 400
+    [error] = _errors(response)
+    assert error.endswith("</span> Say why this identity is not this person.")
+    assert Identity.objects.get(pk=police.pk).person_id == world.person_id
+
+    before = len(audit_rows(actor_id=cast.police_spoc.id))
+    response = client.post(url, {"reason": "A namesake's record, joined by mistake."})
+    assert response.status_code == 302 and response["Location"] == person_page
+    moved = Identity.objects.get(pk=police.pk)
+    assert moved.person_id != world.person_id
+    written = audit_rows(actor_id=cast.police_spoc.id)[before:]
+    assert {(e.person_id, e.reason) for e in written if e.object_type == "identity"} == {
+        (world.person_id, "identity detached"),
+        (moved.person_id, "detached into a new person"),
+    }
+    # Gone from this person, the record is not found under it any more.
+    assert client.get(url).status_code == 404
