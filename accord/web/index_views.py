@@ -22,6 +22,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accord.core.declare import requires
+from accord.core.errors import NotFound
 from accord.partnership.permissions import Action
 from accord.people import selectors as people
 from accord.people.index import review
@@ -325,7 +326,12 @@ def identity_detach(request: HttpRequest, person_id: Any, identity_id: Any) -> H
     form = forms.IdentityDetachForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            detach(actor=actor, identity_id=identity.id, reason=form.cleaned_data["reason"])
+            new = detach(
+                actor=actor,
+                identity_id=identity.id,
+                reason=form.cleaned_data["reason"],
+                from_person_id=subject.id,
+            )
         except ValidationError as error:
             _apply_errors(form, error, {"identity": "reason"})
         else:
@@ -333,7 +339,7 @@ def identity_detach(request: HttpRequest, person_id: Any, identity_id: Any) -> H
                 request,
                 f"{identity.agency.name}'s record is now a person of its own.",
             )
-            return redirect("web:person", person_id=subject.id)
+            return _a_page_of(actor, subject.id, new.id)
     name = identity.full_name or "a person whose name it does not record"
     agency, recorded = identity.agency.name, timezone.localtime(identity.recorded_at)
     context = {
@@ -352,6 +358,19 @@ def identity_detach(request: HttpRequest, person_id: Any, identity_id: Any) -> H
     }
     status = 400 if request.method == "POST" else 200
     return render(request, FORM, context, status=status)
+
+
+def _a_page_of(actor: Any, *person_ids: Any) -> HttpResponse:
+    """To the first of these persons' pages the actor may open (detaching her agency's
+    only record takes its records with it: her agency may no longer know the person it
+    came from); else to the review queue."""
+    for person_id in person_ids:
+        try:
+            people.person_get_for(actor=actor, person_id=person_id)
+        except NotFound:
+            continue
+        return redirect("web:person", person_id=person_id)
+    return redirect("web:index-queue")
 
 
 # --- Data quality -----------------------------------------------------------------------

@@ -195,7 +195,9 @@ def person(request: HttpRequest, person_id: Any) -> HttpResponse:
             if actor.may(Action.PERSON_INDEX_REVIEW)
             else []
         ),
-        "detachable": index_review.detach_offered(actor=actor, person=subject),
+        # Taking one record out: offered to a reviewer who sees more than one of hers
+        # (hidden ones are not counted: the offer would tell that they exist).
+        "detachable": actor.may(Action.PERSON_INDEX_REVIEW) and len(identities) > 1,
         "may": {
             "record": actor.may(Action.PERSON_RECORD),
             "consent": actor.may(Action.CONSENT_RECORD),

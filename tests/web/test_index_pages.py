@@ -19,6 +19,7 @@ from django.utils import timezone
 from accord.people.index import batch
 from accord.people.index.merge import persons_merge
 from accord.people.models import (
+    Identity,
     IndexSettings,
     MatchRun,
     MatchRunStatus,
@@ -555,22 +556,24 @@ def test_a_merged_persons_page_leads_to_the_person_she_now_is(cast, world, pair_
 
 
 def test_a_reviewer_takes_one_record_out_of_a_person(cast, world, client_for):
-    from accord.people.models import Identity
     from accord.sharing import policy
 
     person_page = reverse("web:person", args=[world.person_id])
-    assert 'data-testid="detach"' not in _html(
-        client_for(cast.police_officer).get(person_page)  # not a reviewer
-    )
-    client = client_for(cast.police_spoc)
+    for who in (cast.police_officer, cast.police_spoc):
+        # Not a reviewer; a reviewer who sees only one of her records (the hidden ones
+        # are not counted: offering would tell that they exist).
+        assert 'data-testid="detach"' not in _html(client_for(who).get(person_page))
+    reviewer = cast.marac_coordinator  # the DA service's record, and the police's by consent
+    client = client_for(reviewer)
     page = _html(client.get(person_page))
-    police = world.identities.police
-    url = reverse("web:identity-detach", args=[world.person_id, police.id])
-    assert url in page and "Take this record out of this person" in page
+    own = world.identities.da_service
+    url = reverse("web:identity-detach", args=[world.person_id, own.id])
+    police_url = reverse("web:identity-detach", args=[world.person_id, world.identities.police.id])
+    assert url in page and police_url in page and "Take this record out of this person" in page
 
     # A record hidden from her is not offered, and asking for it is a refusal.
     seen = set(
-        policy.visible(cast.police_spoc, Identity.objects.filter(person_id=world.person_id))
+        policy.visible(reviewer, Identity.objects.filter(person_id=world.person_id))
         .order_by()
         .values_list("id", flat=True)
     )
@@ -578,30 +581,53 @@ def test_a_reviewer_takes_one_record_out_of_a_person(cast, world, client_for):
     assert hidden is not None
     hidden_url = reverse("web:identity-detach", args=[world.person_id, hidden.id])
     assert hidden_url not in page
-    before = len(audit_rows(actor_id=cast.police_spoc.id))
+    before = len(audit_rows(actor_id=reviewer.id))
     assert client.get(hidden_url).status_code == 404
-    [refusal] = audit_rows(actor_id=cast.police_spoc.id)[before:]
-    assert (refusal.action, refusal.object_id) == ("deny", hidden.agency_id)
+    [refusal] = audit_rows(actor_id=reviewer.id)[before:]
+    assert (refusal.action, refusal.object_type, refusal.object_id) == (
+        "deny",
+        "identity",
+        hidden.id,
+    )
     assert client.post(hidden_url, {"reason": "Wrong person."}).status_code == 404
     assert Identity.objects.get(pk=hidden.pk).person_id == world.person_id
 
     form = _html(client.get(url))
-    assert "Testshire Police's record of Rowan Fictitious" in form
+    assert "Testshire DA Service's record of Rowan Fictitious" in form
     response = client.post(url, {"reason": ""})
     assert response.status_code == 400
     [error] = _errors(response)
     assert error.endswith("</span> Say why this identity is not this person.")
-    assert Identity.objects.get(pk=police.pk).person_id == world.person_id
+    assert Identity.objects.get(pk=own.pk).person_id == world.person_id
 
-    before = len(audit_rows(actor_id=cast.police_spoc.id))
+    before = len(audit_rows(actor_id=reviewer.id))
     response = client.post(url, {"reason": "A namesake's record, joined by mistake."})
-    assert response.status_code == 302 and response["Location"] == person_page
-    moved = Identity.objects.get(pk=police.pk)
+    moved = Identity.objects.get(pk=own.pk)
     assert moved.person_id != world.person_id
-    written = audit_rows(actor_id=cast.police_spoc.id)[before:]
+    written = audit_rows(actor_id=reviewer.id)[before:]
     assert {(e.person_id, e.reason) for e in written if e.object_type == "identity"} == {
         (world.person_id, "identity detached"),
         (moved.person_id, "detached into a new person"),
     }
-    # Gone from this person, the record is not found under it any more.
+    assert response.status_code == 302 and response["Location"] == person_page
+    page = _html(client.get(person_page))
+    assert "Testshire DA Service's record is now a person of its own." in page
+    assert url not in page
+    assert 'data-testid="detach"' not in page  # she sees only the police record now
+    assert 'data-testid="detach"' not in _html(
+        client.get(reverse("web:person", args=[moved.person_id]))  # one record
+    )
+    # Gone from that person, the record is not found under it any more.
     assert client.get(url).status_code == 404
+
+
+def test_after_taking_a_record_out_the_reviewer_lands_on_a_page_she_may_open(cast, world, pair_):
+    """Taking out her agency's only record of a person takes its records along, and her
+    agency may no longer know that person: then the new person's page, else the queue."""
+    from accord.web.index_views import _a_page_of
+
+    spoc = cast.police_spoc  # may not open the DA service's person
+    mine = reverse("web:person", args=[world.person_id])
+    assert _a_page_of(spoc, pair_.dup_person_id, world.person_id)["Location"] == mine
+    assert _a_page_of(spoc, world.person_id, pair_.dup_person_id)["Location"] == mine
+    assert _a_page_of(spoc, pair_.dup_person_id)["Location"] == reverse("web:index-queue")

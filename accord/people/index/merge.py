@@ -587,13 +587,21 @@ def _check_undoable(merge: Merge, survivor: Person, merged: Person) -> None:
 # --- Detaching one identity -------------------------------------------------------------
 
 
-def identity_detach(*, actor: Any, identity_id: uuid.UUID | str, reason: str) -> Person:
+def identity_detach(
+    *,
+    actor: Any,
+    identity_id: uuid.UUID | str,
+    reason: str,
+    from_person_id: uuid.UUID | None = None,
+) -> Person:
     """Take one identity, with its addresses, out of its person into a new person (to
     undo a wrong link of a single identity).
 
     The rows its agency owns (records, consents, decisions, grants it holds) go with it
     only when that agency has no other identity left in the old person; a grant goes
-    with the row that wrote it. Refused for a person's only identity.
+    with the row that wrote it. Refused for a person's only identity, and, where
+    `from_person_id` is given (the person the caller checked it in), when the identity
+    is no longer in that person.
     """
     require(actor, Action.PERSON_INDEX_REVIEW)
     reason = reason.strip()
@@ -611,7 +619,8 @@ def identity_detach(*, actor: Any, identity_id: uuid.UUID | str, reason: str) ->
             raise NotFound
         old = _locked_persons(actor, identity.person_id)[identity.person_id]
         identity = Identity.objects.select_for_update().get(pk=identity.pk)
-        if identity.person_id != old.id or old.merged_into_id is not None:
+        moved = from_person_id is not None and identity.person_id != from_person_id
+        if moved or identity.person_id != old.id or old.merged_into_id is not None:
             raise ValidationError({"identity": ["This identity moved meanwhile: try again."]})
         others = Identity.objects.filter(person_id=old.id).exclude(pk=identity.pk)
         if not others.exists():

@@ -633,14 +633,6 @@ def merge_get_for(*, actor: Any, person: Person, merge_id: uuid.UUID | str) -> M
     return merge
 
 
-def detach_offered(*, actor: Any, person: Person) -> bool:
-    """Does the person page offer to take a record out of this person: to a reviewer,
-    where the person holds more than one."""
-    if not actor.may(Action.PERSON_INDEX_REVIEW):
-        return False
-    return Identity.objects.filter(person_id=person.id).count() > 1
-
-
 def detachable_get_for(*, actor: Any, person: Person, identity_id: uuid.UUID | str) -> Identity:
     """One identity of this person that the actor may see, to take out of it
     (`merge.identity_detach`): read and audited as on the person page. NotFound for one
@@ -659,10 +651,9 @@ def detachable_get_for(*, actor: Any, person: Person, identity_id: uuid.UUID | s
         raise NotFound
     with PersonReading(actor=actor, person_id=person.id) as reading:
         access = policy.check(actor, identity, grants=reading.grants)
-        if access.visible:
-            reading.add([Read("identity", identity.id, identity.agency_id, True, access.basis)])
-        else:
-            reading.add([_flag(identity)])
+        reading.add(
+            [Read("identity", identity.id, identity.agency_id, access.visible, access.basis)]
+        )
     if not access.visible:
         raise NotFound
     return identity

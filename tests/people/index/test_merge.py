@@ -686,6 +686,24 @@ def test_the_only_identity_cannot_be_detached(cast):
         identity_detach(actor=cast.police_spoc, identity_id=outsider.id, reason="Not her.")
 
 
+def test_an_identity_moved_since_its_person_was_checked_is_not_detached(cast, two):
+    """The page checks the identity in one person; a merge moving it before the detach
+    takes its lock must not let it be taken out of another person, never checked."""
+    with pytest.raises(ValidationError) as refused:
+        identity_detach(
+            actor=cast.police_spoc,
+            identity_id=two.hospital.id,
+            reason="Not her.",
+            from_person_id=two.m,
+        )
+    assert "moved meanwhile" in refused.value.message_dict["identity"][0]
+    assert Identity.objects.get(pk=two.hospital.pk).person_id == two.s
+    new = identity_detach(
+        actor=cast.police_spoc, identity_id=two.hospital.id, reason="Not her.", from_person_id=two.s
+    )
+    assert Identity.objects.get(pk=two.hospital.pk).person_id == new.id
+
+
 def test_after_detaching_the_filter_and_the_check_still_agree(cast, two):
     new = identity_detach(actor=cast.police_spoc, identity_id=two.police.id, reason="Not her.")
     # Police's consent to the GP covers its contact details, and followed its identity;
