@@ -174,7 +174,10 @@ def review_queue(request: HttpRequest) -> HttpResponse:
             "entry": entry,
             "probability": percent(entry.item.match_probability),
             "not_linked": _not_linked(
-                entry.item.not_linked_because, entry.withheld, QUEUE_NOT_LINKED
+                entry.item.not_linked_because,
+                entry.withheld,
+                QUEUE_NOT_LINKED,
+                QUEUE_NOT_LINKED_WITHHELD,
             ),
         }
         for entry in queue.entries
@@ -213,7 +216,7 @@ def _item_page(
             percent(view.queued_probability) if view.queued_probability is not None else ""
         ),
         "not_linked": _not_linked(
-            view.item.not_linked_because, view.comparisons_withheld, NOT_LINKED
+            view.item.not_linked_because, view.comparisons_withheld, NOT_LINKED, NOT_LINKED_WITHHELD
         ),
         "hidden_agency": next(
             (s.agency.name for s in view.sides if not s.visible or s.addresses_not_shared), ""
@@ -223,11 +226,11 @@ def _item_page(
     return render(request, "web/index/item.html", context, status=status)
 
 
-def _not_linked(because: str, withheld: bool, texts: dict[str, str]) -> str:
+def _not_linked(because: str, withheld: bool, texts: dict[str, str], hidden: str) -> str:
     """Why the pair was not joined, in `texts`' words; where the reviewer may not see
-    one side, only whether it was above the link threshold."""
+    one side, only that it was above the link threshold (`hidden`)."""
     if withheld and because not in ("", NotLinkedBecause.BELOW):
-        return QUEUE_NOT_LINKED_WITHHELD if texts is QUEUE_NOT_LINKED else NOT_LINKED_WITHHELD
+        return hidden
     return texts.get(because, "")
 
 
@@ -295,17 +298,32 @@ def merge_undo(request: HttpRequest, person_id: Any, merge_id: Any) -> HttpRespo
             messages.success(request, "The merge is undone: they are two people again.")
             return redirect("web:person", person_id=subject.id)
     how = "automatically" if merge.automatic else "by review"
-    context = {
-        "form": form,
-        "person": subject,
-        "title": "Undo this merge",
-        "caption": str(actor.agency.word_for_victim_survivor).capitalize(),
-        "submit": "Undo the merge",
-        "intro": (
+    return _reason_page(
+        request,
+        subject,
+        form,
+        title="Undo this merge",
+        submit="Undo the merge",
+        intro=(
             f"Another person was merged into this one {how} on "
             f"{merge.merged_at:%-d %B %Y}. Undoing it separates them again: what each agency "
             "recorded about the other person goes back to it."
         ),
+    )
+
+
+def _reason_page(
+    request: HttpRequest, subject: Any, form: Any, *, title: str, submit: str, intro: str
+) -> HttpResponse:
+    """A reviewer's form about one person that asks only why (400 after a refused post)."""
+    actor: Any = request.user
+    context = {
+        "form": form,
+        "person": subject,
+        "title": title,
+        "caption": str(actor.agency.word_for_victim_survivor).capitalize(),
+        "submit": submit,
+        "intro": intro,
     }
     status = 400 if request.method == "POST" else 200
     return render(request, FORM, context, status=status)
@@ -342,22 +360,20 @@ def identity_detach(request: HttpRequest, person_id: Any, identity_id: Any) -> H
             return _a_page_of(actor, subject.id, new.id)
     name = identity.full_name or "a person whose name it does not record"
     agency, recorded = identity.agency.name, timezone.localtime(identity.recorded_at)
-    context = {
-        "form": form,
-        "person": subject,
-        "title": "Take a record out of this person",
-        "caption": str(actor.agency.word_for_victim_survivor).capitalize(),
-        "submit": "Take the record out",
-        "intro": (
+    return _reason_page(
+        request,
+        subject,
+        form,
+        title="Take a record out of this person",
+        submit="Take the record out",
+        intro=(
             f"{agency}'s record of {name}, recorded on {recorded:%-d %B %Y}, "
             "becomes a person of its own, with its addresses. What "
             f"{agency} recorded about this person goes with it only if {agency} has no "
             "other record in this person. To separate two people a merge joined, undo the "
             "merge instead."
         ),
-    }
-    status = 400 if request.method == "POST" else 200
-    return render(request, FORM, context, status=status)
+    )
 
 
 def _a_page_of(actor: Any, *person_ids: Any) -> HttpResponse:
