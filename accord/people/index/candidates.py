@@ -43,13 +43,35 @@ def keys_of(partnership_id: uuid.UUID, features: Features) -> set[int]:
     return {key_hash(partnership_id, key) for rule in BLOCKING_RULES for key in rule.keys(features)}
 
 
+def lock_writers(partnership_id: uuid.UUID) -> None:
+    """Wait for, and hold until the transaction ends, the partnership's index lock.
+
+    Every transaction that writes an identity's features, block keys or term counts
+    takes it first. Without it, two imports in one partnership could deadlock: each
+    term-count statement locks its rows in order, but a transaction's statements do not
+    (one import holds the given-name total and waits for the family-name total another
+    holds while waiting for the first), and a re-match, which deletes and rebuilds the
+    whole index, would meet an online change the same way. The total rows already make
+    such writers wait for each other, so the lock costs no concurrency they had: it
+    makes them queue in one order. SQLite writes one transaction at a time anyway.
+    """
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [key_hash(partnership_id, _WRITERS)])
+
+
+_WRITERS = ("index writers",)
+
+
 def store(
     partnership_id: uuid.UUID,
     identity_id: uuid.UUID,
     features: Features,
     previous: Features | None,
 ) -> None:
-    """Index an identity's (new) features in place of its previous ones."""
+    """Index an identity's (new) features in place of its previous ones (the caller
+    holds `lock_writers`)."""
     if previous is not None:
         BlockKey.objects.filter(identity_id=identity_id).delete()
     BlockKey.objects.bulk_create(

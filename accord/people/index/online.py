@@ -120,6 +120,7 @@ def refresh(identity: Identity) -> tuple[Features, list[str]]:
 
 def _refreshed(identity: Identity) -> tuple[Features, list[str], Features | None]:
     """`refresh`, also returning the features stored before (None for a new identity)."""
+    index.lock_writers(identity.partnership_id)
     features, problems = derive(raw_from_identity(identity), premise_secret=index_secret())
     stored = MatchFeatures.objects.filter(identity=identity).first()
     previous = stored.values if stored else None
