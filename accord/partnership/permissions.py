@@ -82,7 +82,8 @@ RULES: dict[str, frozenset[Role]] = {
     # and undo merges; partnership admins and DPOs set the thresholds and re-match.
     Action.PERSON_INDEX_REVIEW: frozenset({Role.AGENCY_SPOC, Role.MARAC_COORDINATOR}),
     Action.PERSON_INDEX_MANAGE: frozenset({Role.PARTNERSHIP_ADMIN, Role.DATA_PROTECTION_OFFICER}),
-    # Their own agency's identities with data-quality problems, by name, to fix at source.
+    # Their own agency's identities with data-quality problems, to fix at source: by name
+    # to the SPOC, by reference to the admin (who may not view people).
     Action.DATA_QUALITY_VIEW: frozenset({Role.AGENCY_SPOC, Role.AGENCY_ADMIN}),
 }
 

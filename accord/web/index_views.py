@@ -401,12 +401,12 @@ def data_quality(request: HttpRequest) -> HttpResponse:
     entries, page = review.data_quality_for(actor=actor, page=request.GET.get("page", 1))
     rows = [
         {
-            "identity": entry.identity,
+            "entry": entry,
             "problems": [(FIELD_LABELS.get(p.field, p.field), p.message) for p in entry.problems],
         }
         for entry in entries
     ]
-    context = {"rows": rows, "page": page, "may_open": actor.may(Action.PERSON_VIEW)}
+    context = {"rows": rows, "page": page, "named": actor.may(Action.PERSON_VIEW)}
     return render(request, "web/index/data_quality.html", context)
 
 

@@ -408,8 +408,17 @@ def test_the_data_quality_list_shows_the_agencys_own_problems(cast, world, pair_
     assert "Rowan Fictitious" in page and _person_url(world) in page
     assert "NHS number" in page and "The NHS number fails its check digit." in page
     assert "Rowena" not in page and "0123" not in page
+    # An agency admin may not view people: the record by when and by whom it was
+    # recorded (it has no reference of the agency's own), never her name.
     page = _html(client_for(cast.police_admin).get(reverse("web:data-quality")))
-    assert "Rowan Fictitious" in page and _person_url(world) not in page
+    assert "The NHS number fails its check digit." in page
+    assert "Rowan" not in page and "Fictitious" not in page and _person_url(world) not in page
+    identity = world.identities.police
+    recorded = f"No reference: recorded in Accord on {identity.recorded_at:%-d %B %Y}"
+    assert recorded in page and "data-quality-by-reference" in page
+    Identity.objects.filter(pk=identity.pk).update(local_id="PN-FICT-0042")
+    page = _html(client_for(cast.police_admin).get(reverse("web:data-quality")))
+    assert "Your reference: PN-FICT-0042" in page and "Rowan" not in page
     for who in ("marac_coordinator", "police_officer", "dpo"):
         response = client_for(getattr(cast, who)).get(reverse("web:data-quality"))
         assert response.status_code == 403, who

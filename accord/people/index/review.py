@@ -664,28 +664,50 @@ def detachable_get_for(*, actor: Any, person: Person, identity_id: uuid.UUID | s
 
 @dataclass(frozen=True)
 class QualityEntry:
-    identity: Identity
+    """One of the agency's records to check. Its name and person only for a reader who
+    may view people; anyone else (an agency admin) gets what finds the record at source:
+    the agency's own reference, or when and by whom it was recorded in Accord."""
+
+    identity_id: uuid.UUID
     problems: list[Any]
+    reference: str
+    recorded_at: Any
+    recorded_by: str
+    name: str | None = None
+    person_id: uuid.UUID | None = None
 
 
 def data_quality_for(*, actor: Any, page: Any = 1) -> tuple[list[QualityEntry], Page[Any]]:
-    """The actor's own agency's identities with data-quality problems, by name, a page at
-    a time; read as any read of one's own records (audited where the partnership says)."""
+    """The actor's own agency's identities with data-quality problems, a page at a time;
+    read as any read of one's own records (audited where the partnership says). By name
+    to a reader who may view people; to an agency admin, who may not, by reference."""
     require(actor, Action.DATA_QUALITY_VIEW)
+    named = actor.may(Action.PERSON_VIEW)
+    order = ("family_name", "given_names", "id") if named else ("local_id", "recorded_at", "id")
     identities = (
         Identity.objects.filter(
             partnership_id=actor.partnership_id,
             agency_id=actor.agency_id,
             match_features__has_problems=True,
         )
-        .select_related("match_features")
-        .order_by("family_name", "given_names", "id")
+        .select_related("match_features", "recorded_by")
+        .order_by(*order)
     )
     found = Paginator(identities, PER_PAGE).get_page(page)
-    rows = [QualityEntry(i, describe(i.match_features.problems)) for i in found.object_list]
+    rows = [
+        QualityEntry(
+            identity_id=i.id,
+            problems=describe(i.match_features.problems),
+            reference=i.local_id,
+            recorded_at=i.recorded_at,
+            recorded_by=i.recorded_by.display_name if i.recorded_by else "",
+            name=i.full_name if named else None,
+            person_id=i.person_id if named else None,
+        )
+        for i in found.object_list
+    ]
     reads: dict[uuid.UUID | None, list[Read]] = {}
-    for row in rows:
-        identity = row.identity
+    for identity in found.object_list:
         reads.setdefault(identity.person_id, []).append(
             Read("identity", identity.id, identity.agency_id, True, Basis.OWNER)
         )
