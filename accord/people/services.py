@@ -69,6 +69,7 @@ def identity_create(*, actor: Any, person_id: uuid.UUID | None = None, **fields:
     require(actor, Action.PERSON_RECORD)
     cleaned = _check_identity(fields)
     with transaction.atomic():
+        _index_lock(actor)
         if person_id is None:
             person = Person.objects.create(partnership_id=actor.partnership_id)
         else:
@@ -99,6 +100,14 @@ def identity_create(*, actor: Any, person_id: uuid.UUID | None = None, **fields:
     return identity
 
 
+def _index_lock(actor: Any) -> None:
+    """The person index's lock, shared, first in a transaction that will match an
+    identity (`candidates.lock_writers`: taken before any row lock)."""
+    from accord.people.index.candidates import lock_writers
+
+    lock_writers(actor.partnership_id)
+
+
 def _match(identity: Identity, actor: Any) -> None:
     """Match the identity on arrival or change, in the caller's transaction."""
     from accord.people.index.online import match_identity
@@ -116,6 +125,7 @@ def identity_update(*, actor: Any, identity_id: uuid.UUID, **fields: Any) -> Ide
     if not changed:
         return identity
     with transaction.atomic():
+        _index_lock(actor)
         for name in changed:
             setattr(identity, name, cleaned[name])
         identity.updated_at = timezone.now()
@@ -199,6 +209,7 @@ def address_add(
     if errors:
         raise ValidationError(errors)
     with transaction.atomic():
+        _index_lock(actor)
         Address.objects.filter(identity=identity, is_current=True).update(is_current=False)
         address = Address.objects.create(
             partnership_id=actor.partnership_id,

@@ -513,7 +513,7 @@ def _rematch(run: MatchRun) -> None:
     counts: dict[tuple[str, str], int] = {}
     rows: list[dict[str, Any]] = []
     with transaction.atomic():
-        index.lock_writers(partnership_id)
+        index.lock_writers(partnership_id, exclusive=True)
         BlockKey.objects.filter(identity__partnership_id=partnership_id).delete()
         TermCount.objects.filter(partnership_id=partnership_id).delete()
         done = 0

@@ -43,22 +43,26 @@ def keys_of(partnership_id: uuid.UUID, features: Features) -> set[int]:
     return {key_hash(partnership_id, key) for rule in BLOCKING_RULES for key in rule.keys(features)}
 
 
-def lock_writers(partnership_id: uuid.UUID) -> None:
-    """Wait for, and hold until the transaction ends, the partnership's index lock.
+def lock_writers(partnership_id: uuid.UUID, *, exclusive: bool = False) -> None:
+    """Wait for, and hold until the transaction ends, the partnership's index lock: shared
+    by the writers of single identities, exclusive for the re-match.
 
-    Every transaction that writes an identity's features, block keys or term counts
-    takes it first. Without it, two imports in one partnership could deadlock: each
-    term-count statement locks its rows in order, but a transaction's statements do not
-    (one import holds the given-name total and waits for the family-name total another
-    holds while waiting for the first), and a re-match, which deletes and rebuilds the
-    whole index, would meet an online change the same way. The total rows already make
-    such writers wait for each other, so the lock costs no concurrency they had: it
-    makes them queue in one order. SQLite writes one transaction at a time anyway.
+    A transaction that creates or changes an identity, adds its address or matches it
+    again takes the lock shared as its first statement, before any row lock, so writers
+    never wait for each other on it (each updates its term counts in one statement that
+    locks their rows in order). The re-match takes it exclusive before it deletes and
+    rebuilds the whole index, so a writer either finishes before the rebuild starts or
+    starts after it ends. Without it, a change holding its identity's rows could wait
+    for the block keys the rebuild had deleted while the rebuild waited for those rows:
+    a deadlock that failed the re-match. A transaction that writes several identities
+    (a batch import) takes it exclusive, since its term-count statements, each in
+    order, are not in order with another's. SQLite writes one transaction at a time.
     """
     if connection.vendor != "postgresql":
         return
+    function = "pg_advisory_xact_lock" if exclusive else "pg_advisory_xact_lock_shared"
     with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [key_hash(partnership_id, _WRITERS)])
+        cursor.execute(f"SELECT {function}(%s)", [key_hash(partnership_id, _WRITERS)])
 
 
 _WRITERS = ("index writers",)

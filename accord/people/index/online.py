@@ -119,7 +119,9 @@ def refresh(identity: Identity) -> tuple[Features, list[str]]:
 
 
 def _refreshed(identity: Identity) -> tuple[Features, list[str], Features | None]:
-    """`refresh`, also returning the features stored before (None for a new identity)."""
+    """`refresh`, also returning the features stored before (None for a new identity).
+    The caller took the index lock first in its transaction; taken again here (held
+    already, it costs no wait) so that no writer goes without it."""
     index.lock_writers(identity.partnership_id)
     features, problems = derive(raw_from_identity(identity), premise_secret=index_secret())
     stored = MatchFeatures.objects.filter(identity=identity).first()
@@ -442,6 +444,11 @@ def match_again(identity_id: str, actor_kind: str, actor_id: str) -> Outcome | N
     else:
         actor = User.objects.filter(pk=actor_id).first()
     with transaction.atomic():
+        partnership_id = (
+            Identity.objects.filter(pk=identity_id).values_list("partnership_id", flat=True).first()
+        )
+        if partnership_id is not None:
+            index.lock_writers(partnership_id)  # before the row lock
         identity = Identity.objects.select_for_update().filter(pk=identity_id).first()
         if identity is None or actor is None:
             return None
