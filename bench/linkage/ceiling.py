@@ -4,9 +4,10 @@ The safeguard's invariant (`accord.people.index.safeguards.conflicting`): no per
 holds two identities that disagree on given name and date of birth together with no
 NHS number or police identifier in common. A true pair that looks like that can never
 be linked by any scorer or clustering that keeps the invariant, so the share of true
-pairs that do bounds the recall (and, at a precision of 1, the F1) of every such
-matcher. The vague-pair rules only hold pairs back, never let one through, so the real
-bound is lower still.
+pairs that do bounds the recall of every such matcher, and so its F1 (reached at a
+precision of 1). The bound may be loose: the vague-pair rules hold more pairs back, and
+a cluster must be free of conflicts between every two of its records, not only those
+of a true pair.
 
 Measured twice: as the index decides, and as it would were an identifier one typo apart
 (Damerau-Levenshtein at most 1) to count as one in common, the loosening ADR 0014 weighed

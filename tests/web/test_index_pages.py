@@ -414,7 +414,8 @@ def test_the_data_quality_list_shows_the_agencys_own_problems(cast, world, pair_
     assert "The NHS number fails its check digit." in page
     assert "Rowan" not in page and "Fictitious" not in page and _person_url(world) not in page
     identity = world.identities.police
-    recorded = f"No reference: recorded in Accord on {identity.recorded_at:%-d %B %Y}"
+    on = timezone.localtime(identity.recorded_at)
+    recorded = f"No reference: recorded in Accord on {on:%-d %B %Y}"
     assert recorded in page and "data-quality-by-reference" in page
     Identity.objects.filter(pk=identity.pk).update(local_id="PN-FICT-0042")
     page = _html(client_for(cast.police_admin).get(reverse("web:data-quality")))
