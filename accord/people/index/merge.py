@@ -71,6 +71,8 @@ from accord.marac.models import Case as MaracCase
 from accord.marac.models import Meeting
 from accord.partnership.models import Agency, User
 from accord.partnership.permissions import Action
+from accord.people.index.features import Features
+from accord.people.index.safeguards import conflicting
 from accord.people.models import Identity, Merge, PairJudgement, Person, ReviewItem, ReviewStatus
 from accord.sharing.models import AccessGrant
 
@@ -213,11 +215,50 @@ def _rows_of(links: list[PersonLink], person_id: uuid.UUID) -> dict[str, list[st
 
 def _identity_ids_of(*person_ids: uuid.UUID) -> dict[uuid.UUID, set[uuid.UUID]]:
     """Each person's identities, in one statement."""
+    return _identities_of(*person_ids)[0]
+
+
+def _identities_of(
+    *person_ids: uuid.UUID, features: bool = False
+) -> tuple[dict[uuid.UUID, set[uuid.UUID]], dict[uuid.UUID, Features]]:
+    """Each person's identities and, with `features`, each identity's match features
+    (where it has them), in one statement."""
     found: dict[uuid.UUID, set[uuid.UUID]] = {person_id: set() for person_id in person_ids}
-    rows = Identity.objects.filter(person_id__in=person_ids).values_list("person_id", "id")
-    for person_id, identity_id in rows:
+    values: dict[uuid.UUID, Features] = {}
+    columns = ["person_id", "id", *(["match_features__values"] if features else [])]
+    for person_id, identity_id, *stored in Identity.objects.filter(
+        person_id__in=person_ids
+    ).values_list(*columns):
         found[person_id].add(identity_id)
-    return found
+        if stored and stored[0]:  # features not yet derived are no evidence either way
+            values[identity_id] = stored[0]
+    return found, values
+
+
+# An automatic merge refused because it would put two records that conflict into one
+# person (`safeguards.conflicting`): the matcher decided on the persons as it read them,
+# and a merge committed meanwhile (another record of the household arriving at the same
+# moment) can have changed them. Checked again here, under the persons' locks.
+HOUSEHOLD_CODE = "household"
+HOUSEHOLD_CONFLICT = "Joining would put records that conflict into one person."
+
+
+def _households_conflict(
+    survivor_ids: set[uuid.UUID], merged_ids: set[uuid.UUID], features: dict[uuid.UUID, Features]
+) -> bool:
+    return any(
+        conflicting(features[a], features[b])
+        for a in survivor_ids
+        if a in features
+        for b in merged_ids
+        if b in features
+    )
+
+
+def household_refusal(error: ValidationError) -> bool:
+    """Was this merge refused because the persons' records conflict (`HOUSEHOLD_CODE`)?"""
+    refusals = getattr(error, "error_dict", {}).get("merged", [])
+    return any(getattr(refusal, "code", None) == HOUSEHOLD_CODE for refusal in refusals)
 
 
 def _hints_recompute(person_ids: Iterable[uuid.UUID]) -> None:
@@ -305,7 +346,9 @@ def persons_merge(
     Refused when a pair of their identities was judged to be different people, when
     both are on one MARAC meeting's agenda, and, unless `automatic` (the person index
     linking above its threshold, whose caller checks its own permission), without a
-    reason.
+    reason. An automatic merge is also refused where an identity of one conflicts with
+    one of the other (the household safeguard, checked again under the persons' locks:
+    `household_refusal` tells the refusal apart).
     """
     if not automatic:
         require(actor, Action.PERSON_INDEX_REVIEW)
@@ -325,13 +368,16 @@ def persons_merge(
             errors["merged"] = ["This person was merged into another already."]
         if errors:
             raise ValidationError(errors)
-        identities = _identity_ids_of(survivor.id, merged.id)
+        identities, features = _identities_of(survivor.id, merged.id, features=automatic)
         survivor_ids, merged_ids = identities[survivor.id], identities[merged.id]
         judgement = _judged_different(survivor_ids, merged_ids)
         if judgement is not None:
             errors["merged"] = [
                 f"These were judged different people on {_day(judgement.decided_at)}."
             ]
+        elif automatic and _households_conflict(survivor_ids, merged_ids, features):
+            refusal = ValidationError(HOUSEHOLD_CONFLICT, code=HOUSEHOLD_CODE)
+            raise ValidationError({"merged": [refusal]})
         if review is not None and (
             review.partnership_id != actor.partnership_id
             or {review.identity_a_id, review.identity_b_id}.isdisjoint(survivor_ids)

@@ -514,7 +514,7 @@ def _decide(
     """`decide_pair`'s decision on what `around` holds, and for a review why the pair
     was not joined (a `NotLinkedBecause` value); a review is left to the caller to queue
     (`_queue`), so that one statement writes every review of an arrival."""
-    from accord.people.index.merge import persons_merge
+    from accord.people.index.merge import household_refusal, persons_merge
 
     if result.match_probability < limits.review_at:
         return "below", ""
@@ -548,10 +548,13 @@ def _decide(
                 ),
                 automatic=True,
             )
-        except ValidationError:
-            # The merge refused (both on one MARAC agenda, say) and wrote nothing:
-            # a person decides instead.
-            because = NotLinkedBecause.MERGE_REFUSED
+        except ValidationError as error:
+            # The merge refused and wrote nothing: a person decides instead. Either the
+            # persons changed since `around` was read (a merge committed meanwhile put
+            # a record that conflicts with hers into one of them), or the merge has its
+            # own reason (both on one MARAC agenda, say).
+            household = household_refusal(error)
+            because = NotLinkedBecause.HOUSEHOLD if household else NotLinkedBecause.MERGE_REFUSED
         else:
             around.joined(mine, theirs)
             return "linked", ""

@@ -1,4 +1,5 @@
-"""Writers of one partnership's index while a re-match rebuilds it, on PostgreSQL.
+"""Writers of one partnership's index at the same moment, on PostgreSQL: a change
+while a re-match rebuilds the index, and two records of one household arriving at once.
 
 The re-match deletes every block key and term count, then rebuilds them with each
 identity's features. A change to an identity in between held the identity's rows
@@ -11,16 +12,25 @@ The index lock (`candidates.lock_writers`), taken first, makes the change wait.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from datetime import date
 from typing import Any
 
 import pytest
-from django.db import connection, connections
+from django.db import connection, connections, transaction
 
 from accord.people.index import batch
 from accord.people.index.online import match_again
-from accord.people.models import MatchFeatures, MatchRun, MatchRunStatus, TermCount
+from accord.people.models import (
+    IndexSettings,
+    MatchFeatures,
+    MatchRun,
+    MatchRunStatus,
+    NotLinkedBecause,
+    ReviewItem,
+    TermCount,
+)
 from accord.people.services import identity_create, identity_update
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -117,3 +127,98 @@ def test_matching_again_while_a_rematch_rebuilds_the_index_waits_for_it(cast, mo
     )
 
     assert outcome is not None and outcome.person_id == woman.person_id
+
+
+def test_two_records_arriving_at_once_never_put_a_household_in_one_person(cast):
+    """A mother's and her namesake daughter's records arrive at the same moment; an
+    earlier record of one of them has no date of birth, so each alone would join it.
+    The matcher decides on the persons as it reads them, where the other arrival is
+    not yet committed: the merge checks the household again under the persons' locks,
+    so the second to join is refused and left to a person."""
+    assert connection.vendor == "postgresql"
+    IndexSettings.objects.update_or_create(
+        partnership=cast.testshire, defaults={"link_at": 0.5, "review_at": 0.1}
+    )
+    undated = identity_create(
+        actor=cast.idva,
+        given_names="Morwenna",
+        family_name="Examplewright",
+        phone="07700 900461",
+        email="morwenna.e@example.org",
+    )
+    merged = threading.Event()
+    release = threading.Event()
+    errors: list[BaseException] = []
+    arrived: dict[str, Any] = {}
+
+    def mother() -> None:
+        # No family name: her term counts touch no row the daughter's do, so nothing
+        # but the persons' locks makes the daughter's arrival wait for hers.
+        try:
+            with transaction.atomic():
+                arrived["mother"] = identity_create(
+                    actor=cast.police_officer,
+                    given_names="Morwenna",
+                    date_of_birth=date(1971, 6, 14),
+                    phone="07700 900461",
+                    email="morwenna.e@example.org",
+                )
+                merged.set()
+                release.wait(timeout=10)
+        except BaseException as error:
+            errors.append(error)
+            merged.set()
+        finally:
+            connections.close_all()
+
+    def daughter() -> None:
+        try:
+            assert merged.wait(timeout=10)
+            arrived["daughter"] = identity_create(
+                actor=cast.gp,
+                given_names="Morwenna",
+                family_name="Examplewright",
+                date_of_birth=date(2003, 2, 3),
+                phone="07700 900461",
+                email="morwenna.e@example.org",
+            )
+        except BaseException as error:
+            errors.append(error)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=mother), threading.Thread(target=daughter)]
+    for thread in threads:
+        thread.start()
+    assert merged.wait(timeout=10)
+    _wait_for_a_lock_wait()
+    release.set()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not any(thread.is_alive() for thread in threads)
+    assert errors == []
+
+    mother_record, daughter_record = arrived["mother"], arrived["daughter"]
+    undated.refresh_from_db()
+    assert mother_record.person_id == undated.person_id  # the first to arrive joined
+    assert daughter_record.person_id != undated.person_id
+    item = ReviewItem.objects.get(
+        identity_a_id=min(daughter_record.id, undated.id, key=str),
+        identity_b_id=max(daughter_record.id, undated.id, key=str),
+    )
+    assert item.not_linked_because == NotLinkedBecause.HOUSEHOLD
+
+
+def _wait_for_a_lock_wait(timeout: float = 10) -> None:
+    """Until another connection waits for a lock this test's threads hold."""
+    deadline = time.monotonic() + timeout
+    with connection.cursor() as cursor:
+        while time.monotonic() < deadline:
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND wait_event_type = 'Lock'"
+            )
+            if cursor.fetchone()[0]:
+                return
+            time.sleep(0.02)
+    raise AssertionError("no connection waited for a lock")

@@ -22,6 +22,8 @@ from accord.cases.services import record_create
 from accord.core.errors import NotAllowed, NotFound
 from accord.marac.services import case_refer, case_remove, meeting_create
 from accord.people.index.merge import (
+    HOUSEHOLD_CONFLICT,
+    household_refusal,
     identity_detach,
     merge_undo,
     person_links,
@@ -30,6 +32,7 @@ from accord.people.index.merge import (
 from accord.people.models import (
     Address,
     Identity,
+    IndexSettings,
     Merge,
     PairJudgement,
     Person,
@@ -392,9 +395,38 @@ def test_open_reviews_between_identities_now_in_one_person_are_withdrawn_until_a
     assert any("2 review items reopened" in row.reason for row in audit_rows())
 
 
-def test_an_automatic_merge_needs_no_reason(cast, two):
-    merge = _merge(cast, two, actor=cast.police_officer, reason="", automatic=True)
+def test_an_automatic_merge_needs_no_reason(cast):
+    # Two records of her that the matcher only queued (the threshold was higher then).
+    IndexSettings.objects.update_or_create(
+        partnership=cast.testshire, defaults={"link_at": 0.999999999999, "review_at": 0.5}
+    )
+    police = identity_create(actor=cast.police_officer, **SURVIVOR)
+    gp = identity_create(actor=cast.gp, **SURVIVOR)
+    assert police.person_id != gp.person_id
+
+    merge = persons_merge(
+        actor=cast.police_officer,
+        survivor_id=police.person_id,
+        merged_id=gp.person_id,
+        reason="",
+        automatic=True,
+    )
     assert merge.automatic and merge.merged_by_id == cast.police_officer.id
+
+
+def test_an_automatic_merge_is_refused_where_the_persons_records_conflict(cast, two):
+    """The household safeguard, checked again under the persons' locks: the matcher
+    decided on the persons as it read them, and a merge committed meanwhile can have
+    put a record that conflicts with hers into one of them (tests/people/index/
+    test_concurrency.py races two arrivals). Rowan Fictitious, born 1990, and Robin
+    Example, born 1985, share no identifier: a person may join them, the matcher not."""
+    refused = _refused(cast, two, actor=cast.police_officer, reason="", automatic=True)
+    assert refused == {"merged": [HOUSEHOLD_CONFLICT]}
+    with pytest.raises(ValidationError) as error:
+        _merge(cast, two, actor=cast.police_officer, reason="", automatic=True)
+    assert household_refusal(error.value)
+
+    assert _merge(cast, two).merged_id == two.m  # a reviewer's decision stands
 
 
 # --- What a merge refuses -------------------------------------------------------------

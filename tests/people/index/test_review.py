@@ -430,13 +430,18 @@ def test_pairs_whose_given_names_and_dates_differ_wait_apart_unless_escalated(ca
 
 
 def test_the_data_quality_list_holds_the_agencys_own_identities_only(cast, world, pair_):
+    police = world.identities.police
     rows, page = review.data_quality_for(actor=cast.police_spoc)
-    assert [(r.identity.id, [p.message for p in r.problems]) for r in rows] == [
-        (world.identities.police.id, ["The NHS number fails its check digit."])
+    assert [(r.identity_id, [p.message for p in r.problems]) for r in rows] == [
+        (police.id, ["The NHS number fails its check digit."])
     ]
+    assert (rows[0].name, rows[0].person_id) == (police.full_name, police.person_id)
     assert page.paginator.count == 1
+    # An agency admin may not view people: the record, not her name or her person.
     rows, _ = review.data_quality_for(actor=cast.police_admin)
-    assert [r.identity.id for r in rows] == [world.identities.police.id]
+    assert [r.identity_id for r in rows] == [police.id]
+    assert (rows[0].name, rows[0].person_id) == (None, None)
+    assert (rows[0].reference, rows[0].recorded_by) == ("", cast.police_officer.display_name)
     with pytest.raises(NotAllowed):
         review.data_quality_for(actor=cast.marac_coordinator)
 
