@@ -101,8 +101,8 @@ def identity_create(*, actor: Any, person_id: uuid.UUID | None = None, **fields:
 
 
 def _index_lock(actor: Any) -> None:
-    """The person index's lock, shared, first in a transaction that will match an
-    identity (`candidates.lock_writers`: taken before any row lock)."""
+    """The person index's lock, first in a transaction that will match an identity
+    (`candidates.lock_writers`: taken before any row lock)."""
     from accord.people.index.candidates import lock_writers
 
     lock_writers(actor.partnership_id)
@@ -119,13 +119,13 @@ def identity_update(*, actor: Any, identity_id: uuid.UUID, **fields: Any) -> Ide
     """Correct or complete one of the actor's agency's identities; the person index
     matches it again (a change can reveal a match, or a review item)."""
     require(actor, Action.PERSON_RECORD)
-    identity = _own_identity(actor, identity_id)
     cleaned = _check_identity(fields)
-    changed = [name for name, value in cleaned.items() if getattr(identity, name) != value]
-    if not changed:
-        return identity
     with transaction.atomic():
-        _index_lock(actor)
+        _index_lock(actor)  # then read her as the last writer left her
+        identity = _own_identity(actor, identity_id)
+        changed = [name for name, value in cleaned.items() if getattr(identity, name) != value]
+        if not changed:
+            return identity
         for name in changed:
             setattr(identity, name, cleaned[name])
         identity.updated_at = timezone.now()
@@ -210,6 +210,8 @@ def address_add(
         raise ValidationError(errors)
     with transaction.atomic():
         _index_lock(actor)
+        # Her person as the last merge or undo left it: the address is filed under it.
+        identity.refresh_from_db(fields=["person"])
         Address.objects.filter(identity=identity, is_current=True).update(is_current=False)
         address = Address.objects.create(
             partnership_id=actor.partnership_id,

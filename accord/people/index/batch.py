@@ -513,7 +513,7 @@ def _rematch(run: MatchRun) -> None:
     counts: dict[tuple[str, str], int] = {}
     rows: list[dict[str, Any]] = []
     with transaction.atomic():
-        index.lock_writers(partnership_id, exclusive=True)
+        index.lock_writers(partnership_id)
         BlockKey.objects.filter(identity__partnership_id=partnership_id).delete()
         TermCount.objects.filter(partnership_id=partnership_id).delete()
         done = 0
@@ -591,6 +591,7 @@ def _rematch(run: MatchRun) -> None:
     for left, right in pairs:
         result = scored(left, right)
         with transaction.atomic():
+            index.lock_writers(partnership_id)  # decided on the persons as they are now
             action = decide_pair(
                 uuid.UUID(left),
                 uuid.UUID(right),

@@ -43,26 +43,27 @@ def keys_of(partnership_id: uuid.UUID, features: Features) -> set[int]:
     return {key_hash(partnership_id, key) for rule in BLOCKING_RULES for key in rule.keys(features)}
 
 
-def lock_writers(partnership_id: uuid.UUID, *, exclusive: bool = False) -> None:
-    """Wait for, and hold until the transaction ends, the partnership's index lock: shared
-    by the writers of single identities, exclusive for the re-match.
+def lock_writers(partnership_id: uuid.UUID) -> None:
+    """Wait for, and hold until the transaction ends, the partnership's index lock.
 
-    A transaction that creates or changes an identity, adds its address or matches it
-    again takes the lock shared as its first statement, before any row lock, so writers
-    never wait for each other on it (each updates its term counts in one statement that
-    locks their rows in order). The re-match takes it exclusive before it deletes and
-    rebuilds the whole index, so a writer either finishes before the rebuild starts or
-    starts after it ends. Without it, a change holding its identity's rows could wait
-    for the block keys the rebuild had deleted while the rebuild waited for those rows:
-    a deadlock that failed the re-match. A transaction that writes several identities
-    (a batch import) takes it exclusive, since its term-count statements, each in
-    order, are not in order with another's. SQLite writes one transaction at a time.
+    Every transaction that writes an identity or its address, matches one, changes which
+    person holds one (a merge, its undoing, taking a record out) or rebuilds the index
+    (the re-match) takes it first, before any row lock, and reads what it decides on
+    after. So one such transaction runs at a time in a partnership, each deciding on
+    what the one before committed, and none can wait for rows another holds while
+    holding rows that one waits for. Without it: a change held its identity's rows
+    while waiting for the block keys a re-match had deleted, while the re-match waited
+    for those rows; an edit held a record's row while waiting for a term count another
+    edit of her records held, while that edit's automatic merge waited to move the
+    record; two records of one household arriving together each decided on persons
+    without the other, and both joined one (deadlocks, and a wrong merge). Writers
+    already queued on the term counts' total rows; each holds the lock for one match,
+    about 10 to 30 ms. SQLite writes one transaction at a time anyway.
     """
     if connection.vendor != "postgresql":
         return
-    function = "pg_advisory_xact_lock" if exclusive else "pg_advisory_xact_lock_shared"
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT {function}(%s)", [key_hash(partnership_id, _WRITERS)])
+        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [key_hash(partnership_id, _WRITERS)])
 
 
 _WRITERS = ("index writers",)

@@ -71,6 +71,7 @@ from accord.marac.models import Case as MaracCase
 from accord.marac.models import Meeting
 from accord.partnership.models import Agency, User
 from accord.partnership.permissions import Action
+from accord.people.index.candidates import lock_writers
 from accord.people.index.features import Features
 from accord.people.index.safeguards import conflicting
 from accord.people.models import Identity, Merge, PairJudgement, Person, ReviewItem, ReviewStatus
@@ -240,6 +241,7 @@ def _identities_of(
 # and a merge committed meanwhile (another record of the household arriving at the same
 # moment) can have changed them. Checked again here, under the persons' locks.
 HOUSEHOLD_CODE = "household"
+PAIR_MOVED = "The records that matched are no longer in these two people."
 HOUSEHOLD_CONFLICT = "Joining would put records that conflict into one person."
 
 
@@ -338,6 +340,7 @@ def persons_merge(
     reason: str,
     review: ReviewItem | None = None,
     automatic: bool = False,
+    pair: tuple[uuid.UUID, uuid.UUID] | None = None,
 ) -> Merge:
     """Join two persons of the actor's partnership: every row about the merged person
     moves to the survivor, exactly as recorded in the returned `Merge`, so that
@@ -348,7 +351,11 @@ def persons_merge(
     linking above its threshold, whose caller checks its own permission), without a
     reason. An automatic merge is also refused where an identity of one conflicts with
     one of the other (the household safeguard, checked again under the persons' locks:
-    `household_refusal` tells the refusal apart).
+    `household_refusal` tells the refusal apart), and, given the `pair` that led to it
+    (an identity of the merged person, one of the survivor), where the two are no
+    longer in those persons.
+
+    Takes the partnership's index lock first (`candidates.lock_writers`).
     """
     if not automatic:
         require(actor, Action.PERSON_INDEX_REVIEW)
@@ -356,6 +363,7 @@ def persons_merge(
     if not reason and not automatic:
         raise ValidationError({"reason": ["Say why these are the same person."]})
     with transaction.atomic():
+        lock_writers(actor.partnership_id)
         persons = _locked_persons(actor, survivor_id, merged_id)
         if len(persons) == 1:
             raise ValidationError({"merged": ["Choose two different people to merge."]})
@@ -370,6 +378,8 @@ def persons_merge(
             raise ValidationError(errors)
         identities, features = _identities_of(survivor.id, merged.id, features=automatic)
         survivor_ids, merged_ids = identities[survivor.id], identities[merged.id]
+        if pair is not None and (pair[0] not in merged_ids or pair[1] not in survivor_ids):
+            raise ValidationError({"merged": [PAIR_MOVED]})
         judgement = _judged_different(survivor_ids, merged_ids)
         if judgement is not None:
             errors["merged"] = [
@@ -529,6 +539,7 @@ def merge_undo(*, actor: Any, merge_id: uuid.UUID | str, reason: str) -> None:
     if not reason:
         raise ValidationError({"reason": ["Say why these are not the same person."]})
     with transaction.atomic():
+        lock_writers(actor.partnership_id)
         merge = (
             Merge.objects.select_for_update()
             .filter(pk=uuid_or_none(merge_id) or NO_ID, partnership_id=actor.partnership_id)
@@ -654,6 +665,7 @@ def identity_detach(
     if not reason:
         raise ValidationError({"reason": ["Say why this identity is not this person."]})
     with transaction.atomic():
+        lock_writers(actor.partnership_id)
         identity = (
             Identity.objects.filter(
                 pk=uuid_or_none(identity_id) or NO_ID, partnership_id=actor.partnership_id

@@ -121,7 +121,7 @@ def refresh(identity: Identity) -> tuple[Features, list[str]]:
 def _refreshed(identity: Identity) -> tuple[Features, list[str], Features | None]:
     """`refresh`, also returning the features stored before (None for a new identity).
     The caller took the index lock first in its transaction; taken again here (held
-    already, it costs no wait) so that no writer goes without it."""
+    already, it is granted at once) so that no writer goes without it."""
     index.lock_writers(identity.partnership_id)
     features, problems = derive(raw_from_identity(identity), premise_secret=index_secret())
     stored = MatchFeatures.objects.filter(identity=identity).first()
@@ -547,6 +547,7 @@ def _decide(
                     f"probability {result.match_probability:.6f})."
                 ),
                 automatic=True,
+                pair=(arriving, other),
             )
         except ValidationError as error:
             # The merge refused and wrote nothing: a person decides instead. Either the

@@ -47,6 +47,7 @@ from accord.core.errors import NotFound, require
 from accord.core.ids import NO_ID, uuid_or_none
 from accord.partnership.models import Agency
 from accord.partnership.permissions import Action
+from accord.people.index.candidates import lock_writers
 from accord.people.index.features import describe
 from accord.people.index.merge import persons_merge
 from accord.people.index.scorer import Score
@@ -501,6 +502,9 @@ def review_decide(*, actor: Any, item_id: uuid.UUID | str, verdict: str, reason:
     if not reason:
         errors["reason"] = ["Say why you decided this."]
     with transaction.atomic():
+        # Before the item's row lock: a "same person" decision merges, and whatever
+        # merges takes the index lock before any row lock (`candidates.lock_writers`).
+        lock_writers(actor.partnership_id)
         item = (
             _items_for(actor)
             .select_for_update(of=("self",))

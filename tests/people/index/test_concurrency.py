@@ -1,5 +1,6 @@
 """Writers of one partnership's index at the same moment, on PostgreSQL: a change
-while a re-match rebuilds the index, and two records of one household arriving at once.
+while a re-match rebuilds the index, two edits of her records of which one links her,
+and two records of one household arriving at once.
 
 The re-match deletes every block key and term count, then rebuilds them with each
 identity's features. A change to an identity in between held the identity's rows
@@ -20,7 +21,7 @@ from typing import Any
 import pytest
 from django.db import connection, connections, transaction
 
-from accord.people.index import batch
+from accord.people.index import batch, merge
 from accord.people.index.online import match_again
 from accord.people.models import (
     IndexSettings,
@@ -132,9 +133,10 @@ def test_matching_again_while_a_rematch_rebuilds_the_index_waits_for_it(cast, mo
 def test_two_records_arriving_at_once_never_put_a_household_in_one_person(cast):
     """A mother's and her namesake daughter's records arrive at the same moment; an
     earlier record of one of them has no date of birth, so each alone would join it.
-    The matcher decides on the persons as it reads them, where the other arrival is
-    not yet committed: the merge checks the household again under the persons' locks,
-    so the second to join is refused and left to a person."""
+    Deciding on the persons as it read them, before the other arrival committed, each
+    joined it, and mother and daughter were one person. Each arrival takes the index
+    lock first, so the second decides on the persons the first left, and the pair is
+    left to a person."""
     assert connection.vendor == "postgresql"
     IndexSettings.objects.update_or_create(
         partnership=cast.testshire, defaults={"link_at": 0.5, "review_at": 0.1}
@@ -153,7 +155,7 @@ def test_two_records_arriving_at_once_never_put_a_household_in_one_person(cast):
 
     def mother() -> None:
         # No family name: her term counts touch no row the daughter's do, so nothing
-        # but the persons' locks makes the daughter's arrival wait for hers.
+        # but the index lock makes the daughter's arrival wait for hers.
         try:
             with transaction.atomic():
                 arrived["mother"] = identity_create(
@@ -222,3 +224,64 @@ def _wait_for_a_lock_wait(timeout: float = 10) -> None:
                 return
             time.sleep(0.02)
     raise AssertionError("no connection waited for a lock")
+
+
+def test_two_edits_of_her_records_one_linking_her_elsewhere_do_not_deadlock(cast, monkeypatch):
+    """Two agencies correct her family name at the same moment. The police edit links
+    her person to another record of hers (an automatic merge, which moves the GP's
+    record too); the GP edit holds the GP's record while it waits for the term count
+    of the new name, which the police edit holds. Without one lock for both, the merge
+    waited for the GP's record and the GP edit for the term count: a deadlock."""
+    assert connection.vendor == "postgresql"
+    her = {"given_names": "Ottoline", "date_of_birth": date(1988, 3, 9)}
+    IndexSettings.objects.update_or_create(
+        partnership=cast.testshire, defaults={"link_at": 0.999999999999, "review_at": 0.5}
+    )
+    police = identity_create(actor=cast.police_officer, family_name="Quarrendew", **her)
+    gp = identity_create(actor=cast.gp, person_id=police.person_id, family_name="Quarrendew", **her)
+    elsewhere = identity_create(actor=cast.idva, family_name="Quarrendewe", **her)
+    assert elsewhere.person_id != police.person_id
+    IndexSettings.objects.filter(partnership=cast.testshire).update(link_at=0.9)
+
+    merging = threading.Event()
+    release = threading.Event()
+    real_merge = merge.persons_merge
+
+    def merge_after_the_other_edit(**kwargs):
+        # Pauses the police edit once, its term counts written, before it merges.
+        if not merging.is_set():
+            merging.set()
+            release.wait(timeout=10)
+        return real_merge(**kwargs)
+
+    monkeypatch.setattr(merge, "persons_merge", merge_after_the_other_edit)
+    errors: list[BaseException] = []
+
+    def edit(actor, identity) -> Callable[[], None]:
+        def run() -> None:
+            try:
+                identity_update(actor=actor, identity_id=identity.id, family_name="Quarrendewe")
+            except BaseException as error:
+                errors.append(error)
+                merging.set()
+            finally:
+                connections.close_all()
+
+        return run
+
+    first = threading.Thread(target=edit(cast.police_officer, police))
+    first.start()
+    assert merging.wait(timeout=10)
+    second = threading.Thread(target=edit(cast.gp, gp))
+    second.start()
+    _wait_for_a_lock_wait()
+    release.set()
+    for thread in (first, second):
+        thread.join(timeout=60)
+    assert not first.is_alive() and not second.is_alive()
+
+    assert errors == []
+    police.refresh_from_db()
+    gp.refresh_from_db()
+    assert police.family_name == gp.family_name == "Quarrendewe"
+    assert police.person_id == gp.person_id == elsewhere.person_id

@@ -23,6 +23,7 @@ from accord.core.errors import NotAllowed, NotFound
 from accord.marac.services import case_refer, case_remove, meeting_create
 from accord.people.index.merge import (
     HOUSEHOLD_CONFLICT,
+    PAIR_MOVED,
     household_refusal,
     identity_detach,
     merge_undo,
@@ -427,6 +428,14 @@ def test_an_automatic_merge_is_refused_where_the_persons_records_conflict(cast, 
     assert household_refusal(error.value)
 
     assert _merge(cast, two).merged_id == two.m  # a reviewer's decision stands
+
+
+def test_an_automatic_merge_is_refused_where_the_records_that_matched_have_moved(cast, two):
+    """Given the pair that led to it (a record of the merged person, one of the
+    survivor), the merge checks, under the persons' locks, that they are still there."""
+    moved = (two.police.id, two.gp.id)  # each in the other's person
+    refused = _refused(cast, two, actor=cast.police_officer, reason="", automatic=True, pair=moved)
+    assert refused == {"merged": [PAIR_MOVED]}
 
 
 # --- What a merge refuses -------------------------------------------------------------

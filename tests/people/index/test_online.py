@@ -783,3 +783,70 @@ def _address(identity: Identity, user, **fields) -> None:
         recorded_by=user,
         **fields,
     )
+
+
+def test_a_merge_decided_on_persons_since_changed_is_left_to_a_person(cast):
+    """The decision reads the persons first and merges after. Where, in between, a merge
+    put into her match's person a record that conflicts with hers (her namesake mother),
+    the automatic merge checks again, is refused, and the pair goes to review as a
+    household pair; where the record she matched has left that person, it is refused
+    too. (All writers take the index lock first, so in the index itself this happens
+    only to a caller that read the persons before taking it.)"""
+    from accord.people.index.merge import persons_merge
+    from accord.people.index.model import load_model
+    from accord.people.index.online import _Around, _decide
+    from accord.people.index.scorer import Score
+
+    _thresholds(cast, link_at=0.999999999999)
+    shared = {"phone": "07700 900461", "email": "morwenna.e@example.org"}
+    undated = identity_create(
+        actor=cast.idva, given_names="Morwenna", family_name="Examplewright", **shared
+    )
+    mother = identity_create(
+        actor=cast.police_officer,
+        given_names="Morwenna",
+        date_of_birth=date(1971, 6, 14),
+        **shared,
+    )
+    daughter = identity_create(
+        actor=cast.gp,
+        given_names="Morwenna",
+        family_name="Examplewright",
+        date_of_birth=date(2003, 2, 3),
+        **shared,
+    )
+    assert len({undated.person_id, mother.person_id, daughter.person_id}) == 3
+    limits = IndexSettings.objects.get(partnership=cast.testshire)
+    limits.link_at = 0.9
+    model = load_model(CURRENT_VERSION)
+    sure = Score(match_weight=20.0, match_probability=0.999999, contributions=(), positions=())
+
+    def decide(around):
+        return _decide(
+            around,
+            daughter.id,
+            undated.id,
+            sure,
+            model=model,
+            limits=limits,
+            actor=cast.gp,
+            may_link=True,
+        )
+
+    before = _Around.read({daughter.id, undated.id})
+    persons_merge(
+        actor=cast.police_spoc,
+        survivor_id=undated.person_id,
+        merged_id=mother.person_id,
+        reason="Same woman: the date of birth was missing from one record.",
+    )
+    assert decide(before) == ("review", NotLinkedBecause.HOUSEHOLD)
+    daughter.refresh_from_db()
+    assert daughter.person_id != undated.person_id
+    assert Merge.objects.count() == 1
+
+    # Read afresh, the decision itself sees the mother.
+    assert decide(_Around.read({daughter.id, undated.id})) == (
+        "review",
+        NotLinkedBecause.HOUSEHOLD,
+    )
