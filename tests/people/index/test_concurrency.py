@@ -37,6 +37,35 @@ from accord.people.services import identity_create, identity_update
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
+class _Threads:
+    """Functions run each in a thread with a database connection of its own; whatever
+    one raises is kept, and `finish` fails the test on it."""
+
+    def __init__(self) -> None:
+        self.errors: list[BaseException] = []
+        self.threads: list[threading.Thread] = []
+
+    def start(self, function: Callable[[], Any], *, on_error: Callable[[], Any] = lambda: None):
+        def run() -> None:
+            try:
+                function()
+            except BaseException as error:
+                self.errors.append(error)
+                on_error()  # lets the other thread go on rather than wait for it
+            finally:
+                connections.close_all()
+
+        thread = threading.Thread(target=run)
+        thread.start()
+        self.threads.append(thread)
+
+    def finish(self) -> None:
+        for thread in self.threads:
+            thread.join(timeout=60)
+        assert not any(thread.is_alive() for thread in self.threads)
+        assert self.errors == []
+
+
 def _during_a_rematch(cast, monkeypatch, change: Callable[[], Any]) -> Any:
     """Start a re-match, and run `change` once it has deleted the index and begun
     rebuilding it; both must finish without an error. What `change` returned."""
@@ -54,34 +83,17 @@ def _during_a_rematch(cast, monkeypatch, change: Callable[[], Any]) -> Any:
         return real_derive(*args, **kwargs)
 
     monkeypatch.setattr(batch, "derive", derive_after_the_change)
-    errors: list[BaseException] = []
     outcome: list[Any] = []
 
-    def rematch() -> None:
-        try:
-            batch.match_run_start(actor=cast.partnership_admin)  # runs on commit, here
-        except BaseException as error:
-            errors.append(error)
-        finally:
-            connections.close_all()
-
     def run_change() -> None:
-        try:
-            assert rebuilding.wait(timeout=10)
-            outcome.append(change())
-            changed.set()
-        except BaseException as error:
-            errors.append(error)
-        finally:
-            connections.close_all()
+        assert rebuilding.wait(timeout=10)
+        outcome.append(change())
+        changed.set()
 
-    threads = [threading.Thread(target=rematch), threading.Thread(target=run_change)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert not any(thread.is_alive() for thread in threads)
-    assert errors == []
+    threads = _Threads()
+    threads.start(lambda: batch.match_run_start(actor=cast.partnership_admin))  # runs on commit
+    threads.start(run_change)
+    threads.finish()
     run = MatchRun.objects.get()
     assert (run.status, run.error) == (MatchRunStatus.DONE, "")
     return outcome[0]
@@ -150,55 +162,40 @@ def test_two_records_arriving_at_once_never_put_a_household_in_one_person(cast):
     )
     merged = threading.Event()
     release = threading.Event()
-    errors: list[BaseException] = []
     arrived: dict[str, Any] = {}
 
     def mother() -> None:
         # No family name: her term counts touch no row the daughter's do, so nothing
         # but the index lock makes the daughter's arrival wait for hers.
-        try:
-            with transaction.atomic():
-                arrived["mother"] = identity_create(
-                    actor=cast.police_officer,
-                    given_names="Morwenna",
-                    date_of_birth=date(1971, 6, 14),
-                    phone="07700 900461",
-                    email="morwenna.e@example.org",
-                )
-                merged.set()
-                release.wait(timeout=10)
-        except BaseException as error:
-            errors.append(error)
-            merged.set()
-        finally:
-            connections.close_all()
-
-    def daughter() -> None:
-        try:
-            assert merged.wait(timeout=10)
-            arrived["daughter"] = identity_create(
-                actor=cast.gp,
+        with transaction.atomic():
+            arrived["mother"] = identity_create(
+                actor=cast.police_officer,
                 given_names="Morwenna",
-                family_name="Examplewright",
-                date_of_birth=date(2003, 2, 3),
+                date_of_birth=date(1971, 6, 14),
                 phone="07700 900461",
                 email="morwenna.e@example.org",
             )
-        except BaseException as error:
-            errors.append(error)
-        finally:
-            connections.close_all()
+            merged.set()
+            release.wait(timeout=10)
 
-    threads = [threading.Thread(target=mother), threading.Thread(target=daughter)]
-    for thread in threads:
-        thread.start()
+    def daughter() -> None:
+        assert merged.wait(timeout=10)
+        arrived["daughter"] = identity_create(
+            actor=cast.gp,
+            given_names="Morwenna",
+            family_name="Examplewright",
+            date_of_birth=date(2003, 2, 3),
+            phone="07700 900461",
+            email="morwenna.e@example.org",
+        )
+
+    threads = _Threads()
+    threads.start(mother, on_error=merged.set)
+    threads.start(daughter)
     assert merged.wait(timeout=10)
     _wait_for_a_lock_wait()
     release.set()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert not any(thread.is_alive() for thread in threads)
-    assert errors == []
+    threads.finish()
 
     mother_record, daughter_record = arrived["mother"], arrived["daughter"]
     undated.refresh_from_db()
@@ -255,32 +252,20 @@ def test_two_edits_of_her_records_one_linking_her_elsewhere_do_not_deadlock(cast
         return real_merge(**kwargs)
 
     monkeypatch.setattr(merge, "persons_merge", merge_after_the_other_edit)
-    errors: list[BaseException] = []
 
     def edit(actor, identity) -> Callable[[], None]:
-        def run() -> None:
-            try:
-                identity_update(actor=actor, identity_id=identity.id, family_name="Quarrendewe")
-            except BaseException as error:
-                errors.append(error)
-                merging.set()
-            finally:
-                connections.close_all()
+        return lambda: identity_update(
+            actor=actor, identity_id=identity.id, family_name="Quarrendewe"
+        )
 
-        return run
-
-    first = threading.Thread(target=edit(cast.police_officer, police))
-    first.start()
+    threads = _Threads()
+    threads.start(edit(cast.police_officer, police), on_error=merging.set)
     assert merging.wait(timeout=10)
-    second = threading.Thread(target=edit(cast.gp, gp))
-    second.start()
+    threads.start(edit(cast.gp, gp))
     _wait_for_a_lock_wait()
     release.set()
-    for thread in (first, second):
-        thread.join(timeout=60)
-    assert not first.is_alive() and not second.is_alive()
+    threads.finish()
 
-    assert errors == []
     police.refresh_from_db()
     gp.refresh_from_db()
     assert police.family_name == gp.family_name == "Quarrendewe"
