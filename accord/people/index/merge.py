@@ -236,10 +236,10 @@ def _identities_of(
     return found, values
 
 
-# An automatic merge refused because it would put two records that conflict into one
-# person (`safeguards.conflicting`): the matcher decided on the persons as it read them,
-# and a merge committed meanwhile (another record of the household arriving at the same
-# moment) can have changed them. Checked again here, under the persons' locks.
+# An automatic merge's own checks, under the persons' locks, for a caller that decided
+# on persons read before it took the index lock: the pair that matched has left the two
+# persons, or joining them would put two records that conflict into one person
+# (`safeguards.conflicting`; its refusal carries HOUSEHOLD_CODE).
 HOUSEHOLD_CODE = "household"
 PAIR_MOVED = "The records that matched are no longer in these two people."
 HOUSEHOLD_CONFLICT = "Joining would put records that conflict into one person."

@@ -551,9 +551,9 @@ def _decide(
             )
         except ValidationError as error:
             # The merge refused and wrote nothing: a person decides instead. Either the
-            # persons changed since `around` was read (a merge committed meanwhile put
-            # a record that conflicts with hers into one of them), or the merge has its
-            # own reason (both on one MARAC agenda, say).
+            # persons are not as `around` read them (only for a caller that read before
+            # taking the index lock), or the merge has its own reason (both on one MARAC
+            # agenda, say).
             household = household_refusal(error)
             because = NotLinkedBecause.HOUSEHOLD if household else NotLinkedBecause.MERGE_REFUSED
         else:
